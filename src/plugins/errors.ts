@@ -1,0 +1,30 @@
+// One error shape for every failure: { statusCode, error, message, details? }. Client errors say what and where;
+// server errors are logged with the request id and answered without internals.
+import fp from 'fastify-plugin'
+import type { FastifyError } from 'fastify'
+import { STATUS_CODES } from 'node:http'
+
+export default fp(
+  async (app) => {
+    app.setErrorHandler((error: FastifyError, request, reply) => {
+      const statusCode = error.statusCode && error.statusCode >= 400 ? error.statusCode : 500
+      if (error.validation) {
+        const details = error.validation.map((v) => ({
+          field: `${error.validationContext ?? ''}${v.instancePath || ''}`.replace(/\//g, '.').replace(/^\.|\.$/g, ''),
+          message: v.message ?? 'is invalid',
+        }))
+        const where = details.map((d) => `${d.field || error.validationContext} ${d.message}`).join('; ')
+        return reply.code(400).send({ statusCode: 400, error: 'Bad Request', message: `invalid request: ${where}`, details })
+      }
+      if (statusCode >= 500) {
+        request.log.error({ err: error }, 'request failed')
+        return reply.code(statusCode).send({ statusCode, error: STATUS_CODES[statusCode], message: 'internal error; see the service log for this request id' })
+      }
+      return reply.code(statusCode).send({ statusCode, error: STATUS_CODES[statusCode], message: error.message })
+    })
+    app.setNotFoundHandler((request, reply) =>
+      reply.code(404).send({ statusCode: 404, error: 'Not Found', message: `no route ${request.method} ${request.url.split('?')[0]}` }),
+    )
+  },
+  { name: 'errors' },
+)

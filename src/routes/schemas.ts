@@ -1,0 +1,30 @@
+// Schemas shared by several routes: the one error shape, units, ids.
+import { Type } from 'typebox'
+import { GLUCOSE_UNITS } from '../glucose/units.js'
+
+export const ErrorResponse = Type.Object(
+  {
+    statusCode: Type.Integer(),
+    error: Type.String(),
+    message: Type.String({ description: 'What was wrong and what to do about it' }),
+    details: Type.Optional(
+      Type.Array(
+        Type.Object({
+          index: Type.Optional(Type.Integer({ description: 'Position of the item in the submitted array' })),
+          field: Type.String(),
+          message: Type.String(),
+        }),
+      ),
+    ),
+  },
+  { description: 'The one error shape of this API' },
+)
+
+/** Response schemas for the error statuses a route can answer with: `...errors(400, 404)`. */
+export function errors<const C extends readonly number[]>(...codes: C): { [K in C[number]]: typeof ErrorResponse } {
+  return Object.fromEntries(codes.map((c) => [c, ErrorResponse])) as { [K in C[number]]: typeof ErrorResponse }
+}
+
+export const Unit = Type.Enum(GLUCOSE_UNITS, { description: 'Glucose unit' })
+export const IdParams = Type.Object({ id: Type.String({ format: 'uuid' }) })
+export const DateTime = (description: string) => Type.String({ format: 'date-time', description })
