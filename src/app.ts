@@ -4,6 +4,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyServerOptions } from 'fastify'
 import { randomUUID } from 'node:crypto'
 import type { Config } from './config.js'
+import { schemaController } from './http/validator.js'
 import auth from './plugins/auth.js'
 import db from './plugins/db.js'
 import errors from './plugins/errors.js'
@@ -22,8 +23,8 @@ export async function buildApp(config: Config, options: { logger?: FastifyServer
     bodyLimit: config.bodyLimitBytes,
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
-    // Reject unknown properties instead of silently dropping them: a typo in a field name should be an error.
-    ajv: { customOptions: { removeAdditional: false, allErrors: false, coerceTypes: 'array' } },
+    // Unknown properties are rejected, never silently dropped; bodies are not type-coerced (src/http/validator.ts).
+    schemaController,
     routerOptions: { ignoreTrailingSlash: true },
     connectionTimeout: 30_000,
     requestTimeout: 60_000,
