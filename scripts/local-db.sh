@@ -99,6 +99,10 @@ start() {
   local dir; dir=$(data_root)
   [ -f "$dir/data/PG_VERSION" ] || create_cluster "$dir"
   if pg "$PG_BIN/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then log "cluster already running on port $PORT"; else
+    if "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$PORT"; then
+      log "port $PORT is taken by another PostgreSQL (another clone's cluster?): stop it, or set LOCAL_DB_PORT"
+      exit 1
+    fi
     pg "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >/dev/null ||
       { log "could not start PostgreSQL; its log:"; tail -20 "$dir/server.log" >&2; exit 1; }
     log "cluster started on 127.0.0.1:$PORT"
