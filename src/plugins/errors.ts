@@ -16,6 +16,11 @@ export default fp(
         const where = details.map((d) => `${d.field || error.validationContext} ${d.message}`).join('; ')
         return reply.code(400).send({ statusCode: 400, error: 'Bad Request', message: `invalid request: ${where}`, details })
       }
+      if (isDatabaseUnavailable(error)) {
+        request.log.warn({ code: (error as { code?: string }).code }, 'database unavailable')
+        return reply.code(503).header('retry-after', '5')
+          .send({ statusCode: 503, error: 'Service Unavailable', message: 'the database is unavailable; retry shortly' })
+      }
       if (statusCode >= 500) {
         request.log.error({ err: error }, 'request failed')
         return reply.code(statusCode).send({ statusCode, error: STATUS_CODES[statusCode], message: 'internal error; see the service log for this request id' })
@@ -28,3 +33,13 @@ export default fp(
   },
   { name: 'errors' },
 )
+
+// postgres.js connection failures and PostgreSQL's "cannot serve now" classes: a client should retry, not report
+// a bug. 57P01–57P03: admin shutdown, crash shutdown, cannot connect now; 53300: too many connections.
+const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'CONNECT_TIMEOUT', 'CONNECTION_CLOSED',
+  'CONNECTION_ENDED', 'CONNECTION_DESTROYED', '57P01', '57P02', '57P03', '53300'])
+
+function isDatabaseUnavailable(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code
+  return typeof code === 'string' && UNAVAILABLE_CODES.has(code)
+}

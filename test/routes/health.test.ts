@@ -22,3 +22,16 @@ t.test('the me endpoint validates the time zone', async (t) => {
   const good = await user.request('PATCH', '/api/v1/me', { timezone: 'Europe/Berlin', preferredUnit: 'mmol/L' })
   t.same(good.body, { id: user.id, timezone: 'Europe/Berlin', preferredUnit: 'mmol/L' })
 })
+
+t.test('with the database unreachable: 503 with Retry-After, not a hang or a 500', async (t) => {
+  // Port 1 on loopback: nothing listens, so every connection attempt is refused at once.
+  const app = await startApp(t, { databaseUrl: 'postgres://nobody:nothing@127.0.0.1:1/none' })
+  const user = app.newUser()
+  const res = await user.request('GET', '/api/v1/glucose/latest')
+  t.equal(res.status, 503)
+  t.equal(res.headers.get('retry-after'), '5')
+  t.same(res.body, { statusCode: 503, error: 'Service Unavailable', message: 'the database is unavailable; retry shortly' })
+  const ready = await request(app.url, undefined, 'GET', '/ready')
+  t.equal(ready.status, 503)
+  t.match(ready.body, { status: 'unavailable', reason: /^database: / })
+})
