@@ -8,6 +8,7 @@ import { schemaController } from './http/validator.js'
 import auth from './plugins/auth.js'
 import db from './plugins/db.js'
 import errors from './plugins/errors.js'
+import connections from './routes/connections/index.js'
 import latest from './routes/glucose/latest.js'
 import readings from './routes/glucose/readings.js'
 import health from './routes/health.js'
@@ -38,6 +39,8 @@ export async function buildApp(config: Config, options: { logger?: FastifyServer
   })
 
   await app.register(health)
+  // Outside the bearer scope below: the OAuth callback is authorized by its single-use state (see the plugin).
+  await app.register(connections, { prefix: '/api/v1', config })
   await app.register(
     async (api) => {
       api.addHook('onRequest', api.authenticate)

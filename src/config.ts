@@ -2,10 +2,14 @@
 // the variable. Everything else receives a Config.
 import envSchema from 'env-schema'
 import { Type, type Static } from 'typebox'
+import { parseCredentialKeys } from './providers/crypto.js'
 
 // The embedded local cluster started by scripts/local-db.sh (loopback only, development and tests).
 export const LOCAL_DATABASE_URL = 'postgres://glucose:glucose-local@127.0.0.1:54329/glucose'
 const DEV_JWT_SECRET = 'local-development-secret-do-not-use-in-production'
+// A fixed, public key: fine for local data, fatal in production (fromEnv refuses it there).
+const DEV_CREDENTIALS_KEY = 'dev:' + '00'.repeat(31) + '01'
+export const DEXCOM_SANDBOX_URL = 'https://sandbox-api.dexcom.com'
 
 const EnvSchema = Type.Object({
   NODE_ENV: Type.Union([Type.Literal('development'), Type.Literal('test'), Type.Literal('production')], {
@@ -24,6 +28,15 @@ const EnvSchema = Type.Object({
   JWT_AUDIENCE: Type.Optional(Type.String()),
   INGEST_MAX_READINGS: Type.Integer({ default: 10_000, minimum: 1, maximum: 50_000 }),
   BODY_LIMIT_BYTES: Type.Integer({ default: 4 * 1024 * 1024, minimum: 1024 }),
+  // AES-256-GCM keys for stored provider credentials: `[id:]key` (32 bytes as 64 hex or base64), comma-separated.
+  // The first encrypts; the others only decrypt, so a rotated-out key keeps working until everything is re-encrypted.
+  CREDENTIALS_KEY: Type.Optional(Type.String({ minLength: 1 })),
+  DEXCOM_CLIENT_ID: Type.Optional(Type.String({ minLength: 1 })),
+  DEXCOM_CLIENT_SECRET: Type.Optional(Type.String({ minLength: 1 })),
+  // Must equal a redirect URI registered with Dexcom; it points at GET /api/v1/connections/dexcom/callback.
+  DEXCOM_REDIRECT_URI: Type.String({ default: 'http://127.0.0.1:3000/api/v1/connections/dexcom/callback', pattern: '^https?://' }),
+  // Host for new connections that name no region (src/providers/dexcom/regions.ts maps us/eu/jp/sandbox).
+  DEXCOM_BASE_URL: Type.String({ default: DEXCOM_SANDBOX_URL, pattern: '^https?://[^/]+/?$' }),
 })
 type Env = Static<typeof EnvSchema>
 
@@ -40,6 +53,9 @@ export interface Config {
   jwtAudience: string | undefined
   ingestMaxReadings: number
   bodyLimitBytes: number
+  /** Raw keys, current first; src/providers/crypto.ts parses and checks them. */
+  credentialKeys: string[]
+  dexcom: { clientId: string | undefined; clientSecret: string | undefined; redirectUri: string; baseUrl: string }
 }
 
 export function loadConfig(source: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
@@ -61,7 +77,24 @@ function fromEnv(env: Env): Config {
     jwtAudience: env.JWT_AUDIENCE,
     ingestMaxReadings: env.INGEST_MAX_READINGS,
     bodyLimitBytes: env.BODY_LIMIT_BYTES,
+    credentialKeys: credentialKeys(env),
+    dexcom: {
+      clientId: env.DEXCOM_CLIENT_ID,
+      clientSecret: env.DEXCOM_CLIENT_SECRET,
+      redirectUri: env.DEXCOM_REDIRECT_URI,
+      baseUrl: env.DEXCOM_BASE_URL.replace(/\/+$/, ''),
+    },
   }
+}
+
+function credentialKeys(env: Env): string[] {
+  const keys = (env.CREDENTIALS_KEY ?? '').split(',').map((k) => k.trim()).filter((k) => k.length > 0)
+  if (keys.length > 0) {
+    parseCredentialKeys(keys) // fail at start-up, naming the variable, rather than at the first connection
+    return keys
+  }
+  if (env.NODE_ENV === 'production') throw new Error('CREDENTIALS_KEY is required when NODE_ENV=production (32 bytes, hex or base64)')
+  return [DEV_CREDENTIALS_KEY]
 }
 
 function jwtKey(env: Env): Config['jwt'] {

@@ -2,7 +2,7 @@
 // and users with signed tokens. Every test works on fresh random users, so test files can run in parallel.
 import { randomUUID } from 'node:crypto'
 import type { Test } from 'tap'
-import { buildApp } from '../src/app.js'
+import { buildApp, LOG_REDACT } from '../src/app.js'
 import { signToken } from '../src/auth/sign-token.js'
 import { loadConfig, type Config } from '../src/config.js'
 import { connect, type Db } from '../src/db/connect.js'
@@ -26,10 +26,10 @@ export interface TestUser {
   request(method: string, path: string, body?: unknown): Promise<{ status: number; body: any; headers: Headers }>
 }
 
-/** Starts the app on 127.0.0.1:random for the test `t`, closed when `t` ends. */
-export async function startApp(t: Test, overrides: Partial<Config> = {}): Promise<Running> {
+/** Starts the app on 127.0.0.1:random for the test `t`, closed when `t` ends; `logStream` captures its log. */
+export async function startApp(t: Test, overrides: Partial<Config> = {}, logStream?: { write(line: string): void }): Promise<Running> {
   const config = testConfig(overrides)
-  const app = await buildApp(config)
+  const app = await buildApp(config, logStream ? { logger: { level: 'info', redact: LOG_REDACT, stream: logStream } } : {})
   await app.listen({ host: '127.0.0.1', port: 0 })
   const address = app.server.address()
   const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`

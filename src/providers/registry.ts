@@ -1,0 +1,13 @@
+// Provider name -> implementation. Adding a provider is adding its folder and one line here.
+import type { Config } from '../config.js'
+import { createDexcomProvider } from './dexcom/index.js'
+import type { CgmProvider } from './provider.js'
+
+export type ProviderRegistry = ReadonlyMap<string, CgmProvider>
+
+export function createProviders(config: Config): ProviderRegistry {
+  const providers: CgmProvider[] = [
+    createDexcomProvider(config.dexcom),
+  ]
+  return new Map(providers.map((p) => [p.name, p]))
+}

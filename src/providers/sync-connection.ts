@@ -1,0 +1,101 @@
+// Pulls one connection's new data now: provider batches (one provider-sized window each) are stored as they
+// arrive, so a failure half-way keeps what was stored, and the cursor only moves once everything is in.
+import type { Sql } from '../db/connect.js'
+import { storeReadings } from '../glucose/store-readings.js'
+import { deleteProviderMeals, upsertProviderMeals } from '../meals/provider-meals.js'
+import {
+  credentialContext, getConnectionForSync, recordFailure, recordSuccess, saveCursor, updateCredentials, type ConnectionForSync,
+} from './connections.js'
+import type { CredentialCipher } from './crypto.js'
+import { ProviderError, type CgmProvider, type Credentials } from './provider.js'
+import type { ProviderRegistry } from './registry.js'
+
+export interface SyncDeps {
+  sql: Sql
+  cipher: CredentialCipher
+  providers: ProviderRegistry
+}
+
+export interface SyncResult {
+  readings: { received: number; inserted: number; updated: number; unchanged: number; skipped: Record<string, number> }
+  meals: { inserted: number; updated: number; deleted: number }
+}
+
+/** Why a sync did not start; the route turns each into a status code. */
+export class SyncRefused extends Error {
+  override name = 'SyncRefused'
+  constructor(readonly reason: 'reauth_required' | 'busy' | 'unknown_provider', message: string) {
+    super(message)
+  }
+}
+
+// Namespace of the per-connection advisory locks (any constant unique within this database's advisory locks).
+const SYNC_LOCK_NAMESPACE = 7_411_903
+
+/** Undefined when the connection is not this user's (or does not exist): the caller cannot tell which. */
+export async function syncConnection(deps: SyncDeps, userId: string, connectionId: string): Promise<SyncResult | undefined> {
+  const connection = await getConnectionForSync(deps.sql, userId, connectionId)
+  if (!connection) return undefined
+  const provider = deps.providers.get(connection.provider)
+  if (!provider) throw new SyncRefused('unknown_provider', `provider "${connection.provider}" is not available in this service`)
+  // No call to the provider with credentials it has already refused: only the user can fix this, by reconnecting.
+  if (connection.status === 'reauth_required' || !connection.credentialsEncrypted) {
+    throw new SyncRefused('reauth_required', `this ${provider.name} connection needs to be authorized again: connect ${provider.name} again`)
+  }
+
+  // One sync per connection at a time: two would both refresh the token, and the second refresh would present an
+  // already-rotated refresh token and be told invalid_grant. A session-level lock on a reserved connection.
+  const lock = await deps.sql.reserve()
+  try {
+    const [row] = await lock<{ locked: boolean }[]>`SELECT pg_try_advisory_lock(${SYNC_LOCK_NAMESPACE}, hashtext(${connection.id})) AS locked`
+    if (!row?.locked) throw new SyncRefused('busy', 'a sync of this connection is already running; try again when it ends')
+    try {
+      return await run(deps, connection, provider)
+    } finally {
+      await lock`SELECT pg_advisory_unlock(${SYNC_LOCK_NAMESPACE}, hashtext(${connection.id}))`
+    }
+  } finally {
+    lock.release()
+  }
+}
+
+async function run(deps: SyncDeps, connection: ConnectionForSync, provider: CgmProvider): Promise<SyncResult> {
+  const { sql } = deps
+  const result: SyncResult = {
+    readings: { received: 0, inserted: 0, updated: 0, unchanged: 0, skipped: {} },
+    meals: { inserted: 0, updated: 0, deleted: 0 },
+  }
+  let lastReadingAt: Date | null = null
+  try {
+    const credentials = deps.cipher.decryptJson<Credentials>(connection.credentialsEncrypted!, credentialContext(connection.userId, connection.provider))
+    const batches = provider.fetchSince({
+      credentials,
+      cursor: connection.syncCursor,
+      saveCredentials: (next) => updateCredentials(sql, deps.cipher, connection, next),
+    })
+    for await (const batch of batches) {
+      const stored = await storeReadings(sql, connection.userId, provider.source, batch.readings)
+      result.readings.received += batch.readings.length
+      result.readings.inserted += stored.inserted
+      result.readings.updated += stored.updated
+      result.readings.unchanged += stored.unchanged
+      for (const [reason, n] of Object.entries(batch.skipped)) result.readings.skipped[reason] = (result.readings.skipped[reason] ?? 0) + n
+      for (const r of batch.readings) if (!lastReadingAt || r.time > lastReadingAt) lastReadingAt = r.time
+      const meals = await upsertProviderMeals(sql, connection.userId, batch.meals)
+      result.meals.inserted += meals.inserted
+      result.meals.updated += meals.updated
+      result.meals.deleted += await deleteProviderMeals(sql, connection.userId, batch.deletedMealRecordIds)
+      await saveCursor(sql, connection.id, batch.cursor)
+    }
+  } catch (error) {
+    if (error instanceof ProviderError) {
+      const status = error.kind === 'reauth_required' ? 'reauth_required' : error.kind === 'bad_response' || error.kind === 'denied' ? 'error' : null
+      await recordFailure(sql, connection.id, status, error.message)
+    } else {
+      await recordFailure(sql, connection.id, null, 'internal error during sync; see the service log')
+    }
+    throw error
+  }
+  await recordSuccess(sql, connection.id, lastReadingAt)
+  return result
+}
