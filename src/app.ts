@@ -1,7 +1,7 @@
 // Builds the Fastify app: external plugins, then our plugins (errors, db, auth), then routes. No listening here,
 // so tests build the same app and drive it over real HTTP or inject.
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import Fastify, { type FastifyServerOptions } from 'fastify'
+import Fastify, { type FastifyRequest, type FastifyServerOptions } from 'fastify'
 import { randomUUID } from 'node:crypto'
 import type { Config } from './config.js'
 import { schemaController } from './http/validator.js'
@@ -15,12 +15,24 @@ import health from './routes/health.js'
 import meals from './routes/meals/index.js'
 import me from './routes/me.js'
 
-// Never log what a request carries: credentials in headers, health data in bodies and query strings.
-export const LOG_REDACT = ['req.headers.authorization', 'req.headers.cookie', 'req.headers["api-secret"]', 'req.query']
+/**
+ * Log options. Never log what a request carries: credentials in headers, health data in bodies, and query strings
+ * (OAuth codes and states, api secrets, date ranges) — the request line keeps only the path. Bodies are never logged.
+ */
+export function loggerOptions(level: string, stream?: { write(line: string): void }): FastifyServerOptions['logger'] {
+  return {
+    level,
+    redact: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["api-secret"]'],
+    serializers: {
+      req: (req: FastifyRequest) => ({ method: req.method, path: req.url.split('?')[0], remoteAddress: req.ip }),
+    },
+    ...(stream && { stream }),
+  }
+}
 
-export async function buildApp(config: Config, options: { logger?: FastifyServerOptions['logger'] } = {}) {
+export async function buildApp(config: Config, options: { logStream?: { write(line: string): void } } = {}) {
   const app = Fastify({
-    logger: options.logger ?? { level: config.logLevel, redact: LOG_REDACT },
+    logger: loggerOptions(config.logLevel, options.logStream),
     bodyLimit: config.bodyLimitBytes,
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),

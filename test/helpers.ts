@@ -2,7 +2,7 @@
 // and users with signed tokens. Every test works on fresh random users, so test files can run in parallel.
 import { randomUUID } from 'node:crypto'
 import type { Test } from 'tap'
-import { buildApp, LOG_REDACT } from '../src/app.js'
+import { buildApp } from '../src/app.js'
 import { signToken } from '../src/auth/sign-token.js'
 import { loadConfig, type Config } from '../src/config.js'
 import { connect, type Db } from '../src/db/connect.js'
@@ -28,8 +28,8 @@ export interface TestUser {
 
 /** Starts the app on 127.0.0.1:random for the test `t`, closed when `t` ends; `logStream` captures its log. */
 export async function startApp(t: Test, overrides: Partial<Config> = {}, logStream?: { write(line: string): void }): Promise<Running> {
-  const config = testConfig(overrides)
-  const app = await buildApp(config, logStream ? { logger: { level: 'info', redact: LOG_REDACT, stream: logStream } } : {})
+  const config = testConfig(logStream ? { logLevel: 'info', ...overrides } : overrides)
+  const app = await buildApp(config, logStream ? { logStream } : {})
   await app.listen({ host: '127.0.0.1', port: 0 })
   const address = app.server.address()
   const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`

@@ -35,3 +35,15 @@ t.test('with the database unreachable: 503 with Retry-After, not a hang or a 500
   t.equal(ready.status, 503)
   t.match(ready.body, { status: 'unavailable', reason: /^database: / })
 })
+
+t.test('request logs keep the path and drop tokens, query strings and bodies', async (t) => {
+  const lines: string[] = []
+  const app = await startApp(t, {}, { write: (line) => lines.push(line) })
+  const user = app.newUser()
+  await user.request('POST', '/api/v1/glucose/readings?note=secret-query', { readings: [{ time: new Date().toISOString(), value: 187 }] })
+  const log = lines.join('')
+  t.match(log, /"path":"\/api\/v1\/glucose\/readings"/, 'the request line is logged')
+  t.notMatch(log, /secret-query/)
+  t.notMatch(log, new RegExp(user.token.slice(-20)))
+  t.notMatch(log, /187/, 'no reading value')
+})
