@@ -14,6 +14,8 @@ COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./
 COPY migrations ./migrations
+# named queries, read at run time (src/analytics/meal-response.ts)
+COPY sql ./sql
 USER node
 EXPOSE 3000
 CMD ["node", "dist/cli/serve.js"]

@@ -13,6 +13,7 @@ import latest from './routes/glucose/latest.js'
 import readings from './routes/glucose/readings.js'
 import health from './routes/health.js'
 import meals from './routes/meals/index.js'
+import mealResponse from './routes/meals/response.js'
 import me from './routes/me.js'
 
 /**
@@ -60,6 +61,7 @@ export async function buildApp(config: Config, options: { logStream?: { write(li
       await api.register(readings, { maxReadings: config.ingestMaxReadings })
       await api.register(latest)
       await api.register(meals)
+      await api.register(mealResponse)
     },
     { prefix: '/api/v1' },
   )
