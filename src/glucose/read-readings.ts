@@ -1,5 +1,6 @@
 // Reads of a user's readings. PostgreSQL renders the JSON array itself (json_agg) and the route sends that text
-// as is: the 24 h read is the hottest path, and this skips building, then re-serializing, 288+ JS objects.
+// as is: the 24 h read is the hottest path, and this skips building, then re-serializing, 288+ JS objects. The
+// user's preferred unit and time zone are read in the same statement: one round trip per request.
 import type { Sql } from '../db/connect.js'
 import { MG_DL_PER_MMOL_L, type GlucoseUnit } from './units.js'
 
@@ -13,49 +14,69 @@ export interface Range {
   userId: string
   from: Date
   to: Date // exclusive
+  unit: GlucoseUnit | undefined // undefined: the user's preferred unit
+}
+
+export interface ReadResult {
   unit: GlucoseUnit
+  json: string // a JSON array
 }
 
-// Values leave SQL in the shown unit as round(mg/dL × scale / divisor) / scale, in double precision: numeric
-// division and round() per row tripled the cost of a 24 h read. mg/dL: whole numbers; mmol/L: one decimal, as
-// meters display it; means carry one more decimal. PostgreSQL prints doubles shortest-exact (5.5, not 5.499…).
-const divisor = (unit: GlucoseUnit) => (unit === 'mmol/L' ? MG_DL_PER_MMOL_L : 1)
-const scale = (unit: GlucoseUnit) => (unit === 'mmol/L' ? 10 : 1)
+// Values leave SQL in the shown unit as round(mg/dL × k) / scale in double precision (numeric division and round()
+// per row tripled the cost of a 24 h read): mg/dL whole, mmol/L to one decimal as meters show it, means with one
+// more decimal. PostgreSQL prints doubles shortest-exact (5.5, not 5.4999…). `shown` picks the unit and factors.
+const shown = (sql: Sql, r: Range) => sql`
+  shown AS (
+    SELECT unit, timezone,
+           CASE unit WHEN 'mmol/L' THEN 10 / ${MG_DL_PER_MMOL_L}::float8 ELSE 1 END AS k,
+           CASE unit WHEN 'mmol/L' THEN 10 ELSE 1 END::float8 AS scale
+    FROM (SELECT coalesce(${r.unit ?? null}::text, preferred_unit) AS unit, timezone FROM users WHERE id = ${r.userId}) u
+  )`
 
-/** Raw readings in [from, to), oldest first, as a JSON array text. */
-export async function readingsJson(sql: Sql, r: Range): Promise<string> {
+/** Raw readings in [from, to), oldest first. */
+export async function readReadings(sql: Sql, r: Range): Promise<ReadResult> {
   // json_agg over a row (not json_build_object) renders compact JSON with the column aliases as keys.
-  const [row] = await sql<{ json: string }[]>`
-    SELECT coalesce(json_agg(r ORDER BY r.time), '[]')::text AS json
-    FROM (
-      SELECT time,
-             round(value * ${scale(r.unit) / divisor(r.unit)}::float8) / ${scale(r.unit)}::float8 AS value,
-             trend,
-             round(trend_rate * ${100 / divisor(r.unit)}::float8) / 100 AS "trendRate",
-             source
-      FROM glucose_readings
-      WHERE user_id = ${r.userId} AND time >= ${r.from} AND time < ${r.to}
-    ) r`
-  return row!.json
+  const [row] = await sql<ReadResult[]>`
+    WITH ${shown(sql, r)}
+    SELECT shown.unit, (
+      SELECT coalesce(json_agg(x ORDER BY x.time), '[]')::text
+      FROM (
+        SELECT time,
+               round(value * shown.k) / shown.scale AS value,
+               trend,
+               round(trend_rate * shown.k * 10) / (shown.scale * 10) AS "trendRate",
+               source
+        FROM glucose_readings
+        WHERE user_id = ${r.userId} AND time >= ${r.from} AND time < ${r.to}
+      ) x
+    ) AS json
+    FROM shown`
+  return row ?? noUser(r)
 }
 
-/** Readings averaged into buckets aligned to the user's local midnight (time_bucket with a time zone). */
-export async function bucketedJson(sql: Sql, r: Range & { bucket: Bucket; timezone: string }): Promise<string> {
-  const [k, meanK] = [scale(r.unit) / divisor(r.unit), (scale(r.unit) * 10) / divisor(r.unit)]
-  const [row] = await sql<{ json: string }[]>`
-    SELECT coalesce(json_agg(b ORDER BY b.time), '[]')::text AS json
-    FROM (
-      SELECT time_bucket(${BUCKETS[r.bucket]}::interval, time, ${r.timezone}) AS time,
-             round(avg(value) * ${meanK}::float8) / ${scale(r.unit) * 10}::float8 AS mean,
-             round(min(value) * ${k}::float8) / ${scale(r.unit)}::float8 AS min,
-             round(max(value) * ${k}::float8) / ${scale(r.unit)}::float8 AS max,
-             count(*)::int AS readings
-      FROM glucose_readings
-      WHERE user_id = ${r.userId} AND time >= ${r.from} AND time < ${r.to}
-      GROUP BY 1
-    ) b`
-  return row!.json
+/** Readings averaged into buckets aligned to the user's local midnight (time_bucket with the user's time zone). */
+export async function readBuckets(sql: Sql, r: Range & { bucket: Bucket }): Promise<ReadResult> {
+  const [row] = await sql<ReadResult[]>`
+    WITH ${shown(sql, r)}
+    SELECT shown.unit, (
+      SELECT coalesce(json_agg(b ORDER BY b.time), '[]')::text
+      FROM (
+        SELECT time_bucket(${BUCKETS[r.bucket]}::interval, time, shown.timezone) AS time,
+               round(avg(value) * shown.k * 10) / (shown.scale * 10) AS mean,
+               round(min(value) * shown.k) / shown.scale AS min,
+               round(max(value) * shown.k) / shown.scale AS max,
+               count(*)::int AS readings
+        FROM glucose_readings
+        WHERE user_id = ${r.userId} AND time >= ${r.from} AND time < ${r.to}
+        GROUP BY 1
+      ) b
+    ) AS json
+    FROM shown`
+  return row ?? noUser(r)
 }
+
+// Only when the user row is gone (deleted between authentication and this read): nothing to show.
+const noUser = (r: Range): ReadResult => ({ unit: r.unit ?? 'mg/dL', json: '[]' })
 
 export interface LatestReading {
   time: Date

@@ -1,11 +1,10 @@
 // POST /api/v1/glucose/readings (bulk ingest) and GET /api/v1/glucose/readings (raw or downsampled).
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type, type Static } from 'typebox'
-import { BUCKET_NAMES, bucketedJson, readingsJson } from '../../glucose/read-readings.js'
+import { BUCKET_NAMES, readBuckets, readReadings } from '../../glucose/read-readings.js'
 import { storeReadings } from '../../glucose/store-readings.js'
 import { READING_SOURCES, TRENDS } from '../../glucose/trends.js'
 import { validateReadings } from '../../glucose/validate-readings.js'
-import { getUserSettings } from '../../users/users.js'
 import { DateTime, errors, Unit } from '../schemas.js'
 
 const DAY_MS = 24 * 60 * 60 * 1000
@@ -104,12 +103,8 @@ const readings: FastifyPluginAsyncTypebox<{ maxReadings: number }> = async (app,
         : undefined
       if (problem) return reply.code(400).send({ statusCode: 400, error: 'Bad Request', message: problem })
 
-      const settings = q.unit && !q.bucket ? undefined : await getUserSettings(app.db.kysely, request.userId)
-      const unit = q.unit ?? settings?.preferredUnit ?? 'mg/dL'
-      const range = { userId: request.userId, from, to, unit }
-      const json = q.bucket
-        ? await bucketedJson(app.db.sql, { ...range, bucket: q.bucket, timezone: settings?.timezone ?? 'UTC' })
-        : await readingsJson(app.db.sql, range)
+      const range = { userId: request.userId, from, to, unit: q.unit }
+      const { unit, json } = q.bucket ? await readBuckets(app.db.sql, { ...range, bucket: q.bucket }) : await readReadings(app.db.sql, range)
       const head = { unit, from: from.toISOString(), to: to.toISOString(), ...(q.bucket && { bucket: q.bucket }) }
       // Already JSON: spliced in rather than parsed and re-serialized (see read-readings.ts).
       const body = `${JSON.stringify(head).slice(0, -1)},"readings":${json}}`
