@@ -59,6 +59,14 @@ export interface Harness {
   close(): Promise<void>;
 }
 
+/** The test controls every simulator offers (its own interface adds the provider's). */
+export type SimulatorControls = Pick<Harness, 'now' | 'advanceClock' | 'injectFailures' | 'clearFailures' | 'requests' | 'lastRequest' | 'callCount' | 'resetCalls'>;
+
+export function controlsOf(h: Harness): SimulatorControls {
+  const { now, advanceClock, injectFailures, clearFailures, requests, lastRequest, callCount, resetCalls } = h;
+  return { now, advanceClock, injectFailures, clearFailures, requests, lastRequest, callCount, resetCalls };
+}
+
 interface PendingFailure {
   status: number | 'timeout';
   remaining: number;

@@ -2,7 +2,7 @@
  * Dexcom API v3 simulator: OAuth2 authorization code + refresh, the v3 data endpoints, an hourly per-app call
  * budget, a data delay, and `/__sim/` test controls. Facts: /work/shared/reference/PROVIDERS.md (Dexcom).
  */
-import { createHarness, type FailureSpec, type RecordedRequest } from '../harness.js';
+import { createHarness, type SimulatorControls, controlsOf } from '../harness.js';
 import { registerApiV3 } from './api-v3.js';
 import { registerDexcomControls } from './controls.js';
 import { DexcomOAuth, type DexcomClientApp } from './oauth.js';
@@ -43,13 +43,11 @@ export interface EventInput {
   unit?: EventState['unit'];
 }
 
-export interface DexcomSimulator {
+export interface DexcomSimulator extends SimulatorControls {
   baseUrl: string;
   close(): Promise<void>;
   clients: DexcomClientApp[];
   usernames: string[];
-  now(): number;
-  advanceClock(ms: number): void;
   issueTokens(username: string, clientId?: string): { access_token: string; expires_in: number; token_type: 'Bearer'; refresh_token: string };
   expireAccessTokens(username?: string): number;
   revokeRefreshTokens(username?: string): number;
@@ -65,12 +63,6 @@ export interface DexcomSimulator {
   deleteEvent(username: string, key: string): EventState;
   /** The recordId a client sees for an internal key (`egv:<epochMs>` or an event key). */
   recordIdFor(username: string, key: string, clientId?: string): string;
-  injectFailures(spec: FailureSpec): void;
-  clearFailures(): void;
-  requests(pathPrefix?: string): RecordedRequest[];
-  lastRequest(pathPrefix?: string): RecordedRequest | undefined;
-  callCount(pathPrefix?: string): number;
-  resetCalls(): void;
 }
 
 const DEFAULT_EVENT_UNITS: Partial<Record<EventState['eventType'], EventState['unit']>> = {
@@ -140,8 +132,6 @@ export async function startDexcomSimulator(options: DexcomSimulatorOptions = {})
     close: harness.close,
     clients,
     usernames: [...users.keys()],
-    now: harness.now,
-    advanceClock: harness.advanceClock,
     issueTokens: (username, clientId) => oauth.issue({ username: userOf(username).username, clientId: clientId ?? firstClient() }),
     expireAccessTokens: (username) => oauth.expireAccessTokens(username),
     revokeRefreshTokens: (username) => oauth.revokeRefreshTokens(username),
@@ -172,12 +162,7 @@ export async function startDexcomSimulator(options: DexcomSimulatorOptions = {})
       return records.putEvent(user, { ...eventOf(user, key), eventStatus: 'deleted' });
     },
     recordIdFor: (username, key, clientId) => recordIdFor(clientId ?? firstClient(), username, key),
-    injectFailures: harness.injectFailures,
-    clearFailures: harness.clearFailures,
-    requests: harness.requests,
-    lastRequest: harness.lastRequest,
-    callCount: harness.callCount,
-    resetCalls: harness.resetCalls,
+    ...controlsOf(harness),
   };
   registerDexcomControls(harness.app, sim, () => ({ dataDelayMs, hourlyCallLimit }));
 

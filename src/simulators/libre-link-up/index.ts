@@ -4,7 +4,7 @@
  * Facts: /work/shared/reference/PROVIDERS.md (Abbott FreeStyle Libre — LibreLinkUp).
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { createHarness, SIM_PREFIX, type FailureSpec, type RecordedRequest } from '../harness.js';
+import { createHarness, SIM_PREFIX, type SimulatorControls, controlsOf } from '../harness.js';
 import {
   buildAccount,
   DEFAULT_ACCOUNTS,
@@ -40,7 +40,7 @@ export interface LibreLinkUpSimulatorOptions {
   hangMs?: number;
 }
 
-export interface LibreLinkUpSimulator {
+export interface LibreLinkUpSimulator extends SimulatorControls {
   /** The global host (api.libreview.io). */
   baseUrl: string;
   /** `{baseUrl}/{region}`: where api-{region}.libreview.io lives. */
@@ -48,8 +48,6 @@ export interface LibreLinkUpSimulator {
   regionBaseUrl(region: LluRegion): string;
   close(): Promise<void>;
   accounts: LluAccount[];
-  now(): number;
-  advanceClock(ms: number): void;
   /** Expire every auth ticket (of one account): the next data call gets 401 and the client must log in again. */
   expireTokens(email?: string): number;
   setPendingStep(email: string, step: LluStep | null): void;
@@ -57,12 +55,6 @@ export interface LibreLinkUpSimulator {
   setDataDelay(ms: number): void;
   /** Set the reading at an exact time (null removes it). */
   putReading(patientId: string, time: number | Date, mgdl: number | null): void;
-  injectFailures(spec: FailureSpec): void;
-  clearFailures(): void;
-  requests(pathPrefix?: string): RecordedRequest[];
-  lastRequest(pathPrefix?: string): RecordedRequest | undefined;
-  callCount(pathPrefix?: string): number;
-  resetCalls(): void;
 }
 
 export async function startLibreLinkUpSimulator(options: LibreLinkUpSimulatorOptions = {}): Promise<LibreLinkUpSimulator> {
@@ -100,8 +92,6 @@ export async function startLibreLinkUpSimulator(options: LibreLinkUpSimulatorOpt
     regionBaseUrl,
     close: harness.close,
     accounts,
-    now: harness.now,
-    advanceClock: harness.advanceClock,
     expireTokens: (email) => tickets.expire(email),
     setPendingStep(email, step) {
       accountOf(email).pendingStep = step;
@@ -115,12 +105,7 @@ export async function startLibreLinkUpSimulator(options: LibreLinkUpSimulatorOpt
     putReading(patientId, time, mgdl) {
       readings.put(patientOf(patientId), typeof time === 'number' ? time : time.getTime(), mgdl);
     },
-    injectFailures: harness.injectFailures,
-    clearFailures: harness.clearFailures,
-    requests: harness.requests,
-    lastRequest: harness.lastRequest,
-    callCount: harness.callCount,
-    resetCalls: harness.resetCalls,
+    ...controlsOf(harness),
   };
 
   registerControls(harness.app, sim, () => ({ minimumVersion, dataDelayMs }));

@@ -8,7 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { createHarness, SIM_PREFIX, type FailureSpec, type RecordedRequest } from '../harness.js';
+import { createHarness, SIM_PREFIX, type SimulatorControls, controlsOf } from '../harness.js';
 import { NsEntries, parseEntriesQuery, type NsEntry } from './entries.js';
 
 export type { NsEntry } from './entries.js';
@@ -35,7 +35,7 @@ export interface NightscoutSimulatorOptions {
   hangMs?: number;
 }
 
-export interface NightscoutSimulator {
+export interface NightscoutSimulator extends SimulatorControls {
   baseUrl: string;
   close(): Promise<void>;
   apiSecret: string;
@@ -43,18 +43,10 @@ export interface NightscoutSimulator {
   apiSecretHash: string;
   /** Reader tokens by subject name. */
   tokens: Record<string, string>;
-  now(): number;
-  advanceClock(ms: number): void;
   /** Add or replace an entry (upsert on type + date, as Nightscout does). */
   putEntry(entry: Partial<NsEntry>): NsEntry;
   deleteEntry(type: string, date: number): void;
   setDataDelay(ms: number): void;
-  injectFailures(spec: FailureSpec): void;
-  clearFailures(): void;
-  requests(pathPrefix?: string): RecordedRequest[];
-  lastRequest(pathPrefix?: string): RecordedRequest | undefined;
-  callCount(pathPrefix?: string): number;
-  resetCalls(): void;
 }
 
 /**
@@ -205,19 +197,12 @@ export async function startNightscoutSimulator(options: NightscoutSimulatorOptio
     apiSecret,
     apiSecretHash,
     tokens,
-    now: harness.now,
-    advanceClock: harness.advanceClock,
     putEntry: (entry) => entries.upsert(entry),
     deleteEntry: (type, date) => entries.remove(type, date),
     setDataDelay(ms) {
       dataDelayMs = ms;
     },
-    injectFailures: harness.injectFailures,
-    clearFailures: harness.clearFailures,
-    requests: harness.requests,
-    lastRequest: harness.lastRequest,
-    callCount: harness.callCount,
-    resetCalls: harness.resetCalls,
+    ...controlsOf(harness),
   };
 
   // `/__sim/` controls (not part of Nightscout).
