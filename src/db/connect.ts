@@ -5,6 +5,7 @@ import postgres from 'postgres'
 import type { Database } from './schema.js'
 
 export type Sql = postgres.Sql
+export type Tx = postgres.TransactionSql
 export interface Db {
   sql: Sql
   kysely: Kysely<Database>

@@ -1,7 +1,10 @@
 // Writes validated readings for one user and source. Idempotent: the unique (user_id, time, source) index turns a
 // re-sent reading into a no-op, and a revised one (same instant, new value: Dexcom revises EGVs) into an update.
-import type { Sql } from '../db/connect.js'
-import type { ReadingSource } from './trends.js'
+import { Readable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import type { Sql, Tx } from '../db/connect.js'
+import { MAX_MG_DL, MIN_MG_DL } from './limits.js'
+import { TRENDS, type ReadingSource } from './trends.js'
 import type { ReadingRow } from './validate-readings.js'
 
 export interface StoreResult {
@@ -11,23 +14,71 @@ export interface StoreResult {
 }
 
 /**
- * One statement per batch: the rows travel as five arrays and are unnested server-side, which measured close to
- * COPY speed (shared/reference/TIMESCALEDB.md) while still allowing ON CONFLICT, which COPY does not.
+ * New data (a first upload, a backfill, the next hour of a sync) overlaps nothing stored: one index probe shows it,
+ * and it goes in by COPY, PostgreSQL's fastest path. Anything that may overlap takes the upsert.
+ *
+ * COPY must not fail: postgres.js 3.4 never settles a failed COPY and leaks its connection (porsager/postgres#1173).
+ * So nothing it writes can conflict: writers of one user's series take turns on an advisory lock (across processes),
+ * the probe runs under that lock, the user row is key-share locked (a concurrent account deletion cannot break the
+ * foreign key mid-COPY), and every value was checked against the table's constraints by validateReadings.
  */
 export async function storeReadings(sql: Sql, userId: string, source: ReadingSource, rows: ReadingRow[]): Promise<StoreResult> {
   const unique = lastPerInstant(rows)
   if (unique.length === 0) return { inserted: 0, updated: 0, unchanged: rows.length }
-  const times = unique.map((r) => r.time.toISOString())
-  const values = unique.map((r) => r.valueMgDl)
-  const trends = unique.map((r) => r.trend)
-  const rates = unique.map((r) => r.trendRate)
-  const recordIds = unique.map((r) => r.recordId)
+  return sql.begin(async (tx) => {
+    await tx`SELECT pg_advisory_xact_lock(hashtextextended(${`glucose_readings:${userId}:${source}`}, 0))`
+    const [user] = await tx`SELECT 1 FROM users WHERE id = ${userId} FOR KEY SHARE`
+    if (!user) throw new Error(`user ${userId} does not exist`)
+    if (unique.every(fitsConstraints) && !(await anyStoredBetween(tx, userId, source, unique))) {
+      await copyReadings(tx, userId, source, unique)
+      return { inserted: unique.length, updated: 0, unchanged: rows.length - unique.length }
+    }
+    const { inserted, updated } = await upsertReadings(tx, userId, source, unique)
+    return { inserted, updated, unchanged: rows.length - inserted - updated }
+  })
+}
+
+// The table's CHECK constraints, re-checked here so a caller's slip is an ordinary error (upsert), never a COPY error.
+function fitsConstraints(r: ReadingRow): boolean {
+  return Number.isInteger(r.valueMgDl) && r.valueMgDl >= MIN_MG_DL && r.valueMgDl <= MAX_MG_DL &&
+    (r.trendRate === null || Number.isFinite(r.trendRate)) && (r.trend === null || TRENDS.includes(r.trend))
+}
+
+async function anyStoredBetween(sql: Tx, userId: string, source: ReadingSource, rows: ReadingRow[]): Promise<boolean> {
+  let [min, max] = [rows[0]!.time, rows[0]!.time]
+  for (const r of rows) {
+    if (r.time < min) min = r.time
+    if (r.time > max) max = r.time
+  }
+  const found = await sql`
+    SELECT 1 FROM glucose_readings
+    WHERE user_id = ${userId} AND source = ${source}::reading_source AND time BETWEEN ${min} AND ${max}
+    LIMIT 1`
+  return found.length > 0
+}
+
+async function copyReadings(sql: Tx, userId: string, source: ReadingSource, rows: ReadingRow[]): Promise<void> {
+  const lines = rows.map((r) =>
+    `${r.time.toISOString()}\t${userId}\t${source}\t${r.valueMgDl}\t${r.trend ?? '\\N'}\t${r.trendRate ?? '\\N'}\t${r.recordId === null ? '\\N' : copyEscape(r.recordId)}\n`)
+  const writable = await sql`
+    COPY glucose_readings (time, user_id, source, value, trend, trend_rate, source_record_id) FROM STDIN`.writable()
+  await pipeline(Readable.from([lines.join('')]), writable)
+}
+
+// COPY text format: backslash, tab, newline and carriage return inside a value must be escaped (client-sent ids).
+function copyEscape(text: string): string {
+  return text.replace(/[\\\t\n\r]/g, (c) => ({ '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' })[c]!)
+}
+
+/** The rows travel as five arrays unnested server-side: one statement, and ON CONFLICT, which COPY lacks. */
+async function upsertReadings(sql: Tx, userId: string, source: ReadingSource, rows: ReadingRow[]) {
   const [counts] = await sql<{ inserted: number; updated: number }[]>`
     WITH upserted AS (
       INSERT INTO glucose_readings AS g (time, user_id, source, value, trend, trend_rate, source_record_id)
       SELECT t.time, ${userId}::uuid, ${source}::reading_source, t.value, t.trend, t.trend_rate, t.record_id
-      FROM unnest(${times}::timestamptz[], ${values}::smallint[], ${trends}::text[]::glucose_trend[], ${rates}::real[],
-                  ${recordIds}::text[]) AS t(time, value, trend, trend_rate, record_id)
+      FROM unnest(${rows.map((r) => r.time.toISOString())}::timestamptz[], ${rows.map((r) => r.valueMgDl)}::smallint[],
+                  ${rows.map((r) => r.trend)}::text[]::glucose_trend[], ${rows.map((r) => r.trendRate)}::real[],
+                  ${rows.map((r) => r.recordId)}::text[]) AS t(time, value, trend, trend_rate, record_id)
       ON CONFLICT (user_id, time, source) DO UPDATE
         SET value = EXCLUDED.value, trend = EXCLUDED.trend, trend_rate = EXCLUDED.trend_rate,
             source_record_id = EXCLUDED.source_record_id, ingested_at = now()
@@ -38,13 +89,11 @@ export async function storeReadings(sql: Sql, userId: string, source: ReadingSou
     )
     SELECT count(*) FILTER (WHERE inserted)::int AS inserted, count(*) FILTER (WHERE NOT inserted)::int AS updated
     FROM upserted`
-  const inserted = counts?.inserted ?? 0
-  const updated = counts?.updated ?? 0
-  return { inserted, updated, unchanged: rows.length - inserted - updated }
+  return { inserted: counts?.inserted ?? 0, updated: counts?.updated ?? 0 }
 }
 
-// Two items for the same second in one batch would make ON CONFLICT touch a row twice (an error): the later wins,
-// as it would had they come in two requests.
+// Two items for the same second in one batch would make ON CONFLICT touch a row twice (an error) and COPY violate
+// the unique index: the later wins, as it would had they come in two requests.
 function lastPerInstant(rows: ReadingRow[]): ReadingRow[] {
   const byTime = new Map<number, ReadingRow>()
   for (const row of rows) byTime.set(row.time.getTime(), row)

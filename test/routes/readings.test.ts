@@ -146,3 +146,27 @@ t.test('latest is 404 before any reading', async (t) => {
   t.equal(res.status, 404)
   t.equal(res.body.message, 'no readings yet')
 })
+
+t.test('concurrent identical batches store each reading once (COPY fast path races fall back to the upsert)', async (t) => {
+  const app = await startApp(t)
+  const user = app.newUser()
+  const batch = { readings: series(500) }
+  const results = await Promise.all(Array.from({ length: 6 }, () => user.request('POST', '/api/v1/glucose/readings', batch)))
+  t.same(results.map((r) => r.status), [200, 200, 200, 200, 200, 200])
+  const inserted = results.reduce((sum, r) => sum + r.body.inserted, 0)
+  t.equal(inserted, 500, 'the six requests together inserted each reading once')
+  t.equal(await countReadings(app.db, user.id), 500)
+})
+
+t.test('record ids with tabs, newlines and backslashes survive both write paths', async (t) => {
+  const app = await startApp(t)
+  const user = app.newUser()
+  const odd = ['a\tb', 'line\nbreak', 'back\\slash\\N', 'cr\r']
+  const readings = series(4).map((r, i) => ({ ...r, recordId: odd[i] }))
+  await user.request('POST', '/api/v1/glucose/readings', { readings }) // new data: COPY
+  const revised = await user.request('POST', '/api/v1/glucose/readings', { readings: readings.map((r) => ({ ...r, value: r.value + 1 })) })
+  t.equal(revised.body.updated, 4, 'overlapping data: upsert')
+  const rows = await app.db.sql<{ source_record_id: string }[]>`
+    SELECT source_record_id FROM glucose_readings WHERE user_id = ${user.id} ORDER BY time`
+  t.same(rows.map((r) => r.source_record_id), odd)
+})
