@@ -12,6 +12,7 @@ import connections from './routes/connections/index.js'
 import latest from './routes/glucose/latest.js'
 import readings from './routes/glucose/readings.js'
 import health from './routes/health.js'
+import imports from './routes/imports/index.js'
 import meals from './routes/meals/index.js'
 import mealResponse from './routes/meals/response.js'
 import me from './routes/me.js'
@@ -62,6 +63,7 @@ export async function buildApp(config: Config, options: { logStream?: { write(li
       await api.register(latest)
       await api.register(meals)
       await api.register(mealResponse)
+      await api.register(imports, { maxBytes: config.importMaxBytes })
     },
     { prefix: '/api/v1' },
   )
