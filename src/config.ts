@@ -10,6 +10,10 @@ const DEV_JWT_SECRET = 'local-development-secret-do-not-use-in-production'
 // A fixed, public key: fine for local data, fatal in production (fromEnv refuses it there).
 const DEV_CREDENTIALS_KEY = 'dev:' + '00'.repeat(31) + '01'
 export const DEXCOM_SANDBOX_URL = 'https://sandbox-api.dexcom.com'
+// LibreLinkUp hosts (shared/reference/PROVIDERS.md): the global host answers a login from another region with a
+// redirect, and that region's host is the template with {region} filled in.
+export const LIBRE_LINK_UP_GLOBAL_URL = 'https://api.libreview.io'
+export const LIBRE_LINK_UP_REGION_TEMPLATE = 'https://api-{region}.libreview.io'
 
 const EnvSchema = Type.Object({
   NODE_ENV: Type.Union([Type.Literal('development'), Type.Literal('test'), Type.Literal('production')], {
@@ -28,6 +32,8 @@ const EnvSchema = Type.Object({
   JWT_AUDIENCE: Type.Optional(Type.String()),
   INGEST_MAX_READINGS: Type.Integer({ default: 10_000, minimum: 1, maximum: 50_000 }),
   BODY_LIMIT_BYTES: Type.Integer({ default: 4 * 1024 * 1024, minimum: 1024 }),
+  // CSV export uploads (POST /api/v1/imports) stream past BODY_LIMIT_BYTES; a 90-day LibreView file is ~3 MB.
+  IMPORT_MAX_BYTES: Type.Integer({ default: 50 * 1024 * 1024, minimum: 1024 }),
   // AES-256-GCM keys for stored provider credentials: `[id:]key` (32 bytes as 64 hex or base64), comma-separated.
   // The first encrypts; the others only decrypt, so a rotated-out key keeps working until everything is re-encrypted.
   CREDENTIALS_KEY: Type.Optional(Type.String({ minLength: 1 })),
@@ -37,6 +43,12 @@ const EnvSchema = Type.Object({
   DEXCOM_REDIRECT_URI: Type.String({ default: 'http://127.0.0.1:3000/api/v1/connections/dexcom/callback', pattern: '^https?://' }),
   // Host for new connections that name no region (src/providers/dexcom/regions.ts maps us/eu/jp/sandbox).
   DEXCOM_BASE_URL: Type.String({ default: DEXCOM_SANDBOX_URL, pattern: '^https?://[^/]+/?$' }),
+  // Where LibreLinkUp logins start, and where a region's API lives (`{region}` is replaced, e.g. by `de`).
+  LIBRE_LINK_UP_BASE_URL: Type.String({ default: LIBRE_LINK_UP_GLOBAL_URL, pattern: '^https?://' }),
+  LIBRE_LINK_UP_REGION_URL: Type.String({ default: LIBRE_LINK_UP_REGION_TEMPLATE, pattern: '^https?://.*\\{region\\}' }),
+  // The app version we announce: LibreView refuses older ones with 403 (>= 4.16.0 since 2025-10, PROVIDERS.md).
+  // Raise it when connections fail with "requires app version".
+  LIBRE_LINK_UP_VERSION: Type.String({ default: '4.16.0', pattern: '^\\d+(\\.\\d+){1,3}$' }),
 })
 type Env = Static<typeof EnvSchema>
 
@@ -53,9 +65,11 @@ export interface Config {
   jwtAudience: string | undefined
   ingestMaxReadings: number
   bodyLimitBytes: number
+  importMaxBytes: number
   /** Raw keys, current first; src/providers/crypto.ts parses and checks them. */
   credentialKeys: string[]
   dexcom: { clientId: string | undefined; clientSecret: string | undefined; redirectUri: string; baseUrl: string }
+  libreLinkUp: { baseUrl: string; regionUrlTemplate: string; version: string }
 }
 
 export function loadConfig(source: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
@@ -77,12 +91,18 @@ function fromEnv(env: Env): Config {
     jwtAudience: env.JWT_AUDIENCE,
     ingestMaxReadings: env.INGEST_MAX_READINGS,
     bodyLimitBytes: env.BODY_LIMIT_BYTES,
+    importMaxBytes: env.IMPORT_MAX_BYTES,
     credentialKeys: credentialKeys(env),
     dexcom: {
       clientId: env.DEXCOM_CLIENT_ID,
       clientSecret: env.DEXCOM_CLIENT_SECRET,
       redirectUri: env.DEXCOM_REDIRECT_URI,
       baseUrl: env.DEXCOM_BASE_URL.replace(/\/+$/, ''),
+    },
+    libreLinkUp: {
+      baseUrl: env.LIBRE_LINK_UP_BASE_URL.replace(/\/+$/, ''),
+      regionUrlTemplate: env.LIBRE_LINK_UP_REGION_URL.replace(/\/+$/, ''),
+      version: env.LIBRE_LINK_UP_VERSION,
     },
   }
 }

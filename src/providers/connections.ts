@@ -31,7 +31,7 @@ export const credentialContext = (userId: string, provider: string): string => `
 export async function saveConnection(
   sql: Sql,
   cipher: CredentialCipher,
-  input: { userId: string; provider: string; region: string; credentials: Credentials },
+  input: { userId: string; provider: string; region: string | null; credentials: Credentials },
 ): Promise<string> {
   const encrypted = cipher.encryptJson(input.credentials, credentialContext(input.userId, input.provider))
   // Reconnecting keeps the sync cursor: the readings already stored need not be fetched again.

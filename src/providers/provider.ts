@@ -2,6 +2,7 @@
 // factory that returns a CgmProvider; src/providers/registry.ts lists the factories. The sync code
 // (src/providers/sync-connection.ts) and the routes only ever talk to this interface, so adding a provider touches
 // no other provider.
+import type { TObject } from 'typebox'
 import type { ReadingSource } from '../glucose/trends.js'
 import type { ReadingRow } from '../glucose/validate-readings.js'
 
@@ -68,7 +69,10 @@ export interface OAuthConnect {
 /** Username/password or URL/secret providers (LibreLinkUp, Nightscout): credentials are checked by logging in. */
 export interface CredentialConnect {
   kind: 'credentials'
-  login(input: Record<string, string>): Promise<Credentials>
+  /** TypeBox schema of what the user sends to connect (string fields); the route validates the body with it. */
+  fields: TObject
+  /** Logs in once with what the user sent: what to store (encrypted), and the region shown with the connection. */
+  login(input: Record<string, string>): Promise<{ credentials: Credentials; region: string | null }>
 }
 
 export interface CgmProvider {
@@ -91,6 +95,7 @@ export type ProviderErrorKind =
   | 'unavailable' // network failure, timeout or 5xx: retry later
   | 'bad_response' // the provider answered something we do not understand: nothing was stored from it
   | 'denied' // the user declined, or the provider refused the request
+  | 'action_required' // the user must do something at the provider first (accept new terms): no retry helps until then
 
 /** Errors a provider raises on purpose. Messages are safe to show and log: they never contain credentials. */
 export class ProviderError extends Error {

@@ -89,7 +89,10 @@ async function run(deps: SyncDeps, connection: ConnectionForSync, provider: CgmP
     }
   } catch (error) {
     if (error instanceof ProviderError) {
-      const status = error.kind === 'reauth_required' ? 'reauth_required' : error.kind === 'bad_response' || error.kind === 'denied' ? 'error' : null
+      // Transient kinds keep the status; action_required is 'error', not reauth_required: once the user has acted
+      // at the provider (accepted its terms), the next sync works with the same credentials.
+      const transient = error.kind === 'rate_limited' || error.kind === 'unavailable'
+      const status = error.kind === 'reauth_required' ? 'reauth_required' : transient ? null : 'error'
       await recordFailure(sql, connection.id, status, error.message)
     } else {
       await recordFailure(sql, connection.id, null, 'internal error during sync; see the service log')

@@ -5,7 +5,7 @@ import t from 'tap'
 import { CredentialCipher } from '../../src/providers/crypto.js'
 import { credentialContext } from '../../src/providers/connections.js'
 import { request } from '../helpers.js'
-import { connectDexcom, rawConnection, REDIRECT_URI, startLogin, startProviderApp, startSimulator } from './helpers.js'
+import { connectDexcom, POLICY, rawConnection, REDIRECT_URI, startLogin, startProviderApp, startSimulator } from './helpers.js'
 
 t.test('dexcom connect flow', async (t) => {
   const sim = await startSimulator(t)
@@ -94,7 +94,7 @@ t.test('dexcom connect flow', async (t) => {
   t.test('authorize: unknown region or provider, rate limit with Retry-After', async (t) => {
     const user = app.newUser()
     t.equal((await user.request('GET', '/api/v1/connections/dexcom/authorize?region=mars')).status, 400)
-    const eu = await user.request('GET', '/api/v1/connections/dexcom/authorize?region=eu')
+    const eu = await user.request('GET', `/api/v1/connections/dexcom/authorize?region=eu&consent=${POLICY}`)
     t.same([eu.body.region, new URL(eu.body.authorizeUrl).origin], ['eu', 'https://api.dexcom.eu'])
     t.equal((await user.request('GET', '/api/v1/connections/acme/authorize')).status, 404)
     const statuses: number[] = []
@@ -103,7 +103,7 @@ t.test('dexcom connect flow', async (t) => {
     t.same(statuses, [200, 200], 'requests 4 and 5 of 5 allowed: the three refused above count too')
     t.equal(limited.status, 429)
     t.ok(Number(limited.headers.get('retry-after')) > 0, 'Retry-After set')
-    t.equal((await app.newUser().request('GET', '/api/v1/connections/dexcom/authorize')).status, 200, 'another user is not limited')
+    t.equal((await app.newUser().request('GET', `/api/v1/connections/dexcom/authorize?consent=${POLICY}`)).status, 200, 'another user is not limited')
   })
 
   t.test('the log never holds tokens, codes or states', async (t) => {

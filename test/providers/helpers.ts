@@ -8,6 +8,9 @@ import { request, startApp, type Running } from '../helpers.js'
 
 // Nothing listens here: the simulator redirects the "browser" to this URL, and the test replays its query string
 // against the app's callback (the app's port is only known after it listens). Token exchange must send the same URI.
+/** The privacy-policy version test users consent to. */
+export const POLICY = 'test-policy-1'
+
 export const REDIRECT_URI = 'http://127.0.0.1:9/api/v1/connections/dexcom/callback'
 
 /** A simulator whose clock stands still at its start, so what it serves cannot change between two assertions. */
@@ -34,7 +37,7 @@ export function startProviderApp(
 
 /** authorize (as the user) → simulator login page (as the browser) → redirect back to our callback. */
 export async function startLogin(app: Running, user: ReturnType<Running['newUser']>, sim: DexcomSimulator, username: string) {
-  const authorize = await user.request('GET', '/api/v1/connections/dexcom/authorize')
+  const authorize = await user.request('GET', `/api/v1/connections/dexcom/authorize?consent=${POLICY}`)
   if (authorize.status !== 200) throw new Error(`authorize answered ${authorize.status}: ${JSON.stringify(authorize.body)}`)
   const login = new URL(authorize.body.authorizeUrl)
   login.searchParams.set('login_hint', username) // the sandbox login page's user choice

@@ -1,7 +1,7 @@
 // Dexcom API v3 as a CgmProvider: OAuth2 connect, token refresh, and a sync that asks /dataRange what is new
 // since the last sync, then fetches /egvs and /events for that span in windows of at most 30 days.
 import type { Config } from '../../config.js'
-import type { ReadingRow } from '../../glucose/validate-readings.js'
+import { mapRecords } from '../map-records.js'
 import { ProviderError, windows, type CgmProvider, type FetchContext, type ProviderBatch, type ProviderMeal, type SyncCursor } from '../provider.js'
 import { DexcomSession } from './api.js'
 import { mapEgv, mapEvent, naiveIso, parseSystemTime } from './map.js'
@@ -57,13 +57,7 @@ async function* fetchSince(client: DexcomClient, context: FetchContext): AsyncGe
 
   for (const window of spans(range, 'egvs', earliest)) {
     const body = await session.get('/v3/users/self/egvs', { startDate: naiveIso(window.from), endDate: naiveIso(window.to) })
-    const readings: ReadingRow[] = []
-    const skipped: Record<string, number> = {}
-    for (const record of records(body, 'egvs')) {
-      const mapped = mapEgv(record)
-      if (mapped.ok) readings.push(mapped.value)
-      else skipped[mapped.reason] = (skipped[mapped.reason] ?? 0) + 1
-    }
+    const { readings, skipped } = mapRecords(records(body, 'egvs'), (record) => mapEgv(record))
     yield { readings, skipped, meals: [], deletedMealRecordIds: [], cursor: context.cursor }
   }
 

@@ -1,8 +1,8 @@
 // Dexcom API v3 records to our rows (field names and enums: shared/reference/PROVIDERS.md, Dexcom section).
-import { EARLIEST_READING, MAX_CLOCK_SKEW_MS, MAX_MG_DL, MIN_MG_DL } from '../../glucose/limits.js'
 import type { Trend } from '../../glucose/trends.js'
 import { MG_DL_PER_MMOL_L, toStoredMgDl } from '../../glucose/units.js'
 import type { ReadingRow } from '../../glucose/validate-readings.js'
+import { timeProblem, valueProblem } from '../map-records.js'
 import type { Mapped, ProviderMeal } from '../provider.js'
 
 // Our canonical trends are Dexcom's names; only `unknown` (no information at all) has no counterpart.
@@ -34,14 +34,16 @@ export function mapEgv(record: unknown, now = Date.now()): Mapped<ReadingRow> {
   const r = record as Record<string, unknown>
   const time = parseSystemTime(r.systemTime)
   if (!time) return { ok: false, reason: 'missing or invalid systemTime' }
-  if (time.getTime() > now + MAX_CLOCK_SKEW_MS || time < EARLIEST_READING) return { ok: false, reason: 'systemTime out of range' }
+  const late = timeProblem(time, now, 'systemTime')
+  if (late) return { ok: false, reason: late }
   // Below 40 / above 400 mg/dL Dexcom sends value null with status low/high (the receiver shows LOW/HIGH): not a
   // number we can store, and inventing 39/401 would bias every statistic.
   if (r.value === null || r.value === undefined) return { ok: false, reason: `value null (status ${typeof r.status === 'string' ? r.status : 'missing'})` }
   if (typeof r.value !== 'number' || !Number.isFinite(r.value)) return { ok: false, reason: 'value not a number' }
   const mmol = r.unit === 'mmol/L'
   const value = toStoredMgDl(r.value, mmol ? 'mmol/L' : 'mg/dL')
-  if (value < MIN_MG_DL || value > MAX_MG_DL) return { ok: false, reason: 'value outside 20–600 mg/dL' }
+  const bad = valueProblem(value)
+  if (bad) return { ok: false, reason: bad }
   const trend = typeof r.trend === 'string' && Object.hasOwn(TRENDS, r.trend) ? TRENDS[r.trend]! : null
   let trendRate: number | null = null
   if (typeof r.trendRate === 'number' && Number.isFinite(r.trendRate) && Math.abs(r.trendRate) <= 100) {

@@ -1,26 +1,30 @@
-// /api/v1/connections: link CGM providers, list and remove links, pull a connection's data now.
+// /api/v1/connections: link CGM providers, list and remove links, pull a connection's data now. Credential
+// connects (credentials.ts) and /api/v1/consents (consents.ts) are registered from here, inside the bearer scope,
+// so app.ts registers this one plugin.
 // Registered at the root with prefix /api/v1 (not inside the bearer-authenticated scope): the OAuth callback is
 // reached by the user's browser coming back from the provider, with no bearer token, and is authorized by its
 // single-use state instead. Every other route here authenticates.
 import rateLimit from '@fastify/rate-limit'
 import type { FastifyPluginAsyncTypebox, TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import type { FastifyReply } from 'fastify'
 import { Type } from 'typebox'
 import type { Config } from '../../config.js'
 import { deleteConnection, getConnectionView, listConnections, saveConnection } from '../../providers/connections.js'
+import { consentInForce, giveConsent } from '../../providers/consents.js'
 import { CredentialCipher } from '../../providers/crypto.js'
 import { consumeOAuthState, createOAuthState, STATE_PATTERN } from '../../providers/oauth-states.js'
 import { ProviderError, type OAuthConnect } from '../../providers/provider.js'
 import { createProviders } from '../../providers/registry.js'
 import { SyncRefused, syncConnection } from '../../providers/sync-connection.js'
 import { errors, IdParams } from '../schemas.js'
-import { Connection, SyncResult } from './schemas.js'
+import consentRoutes from './consents.js'
+import credentialRoutes from './credentials.js'
+import { providerFailure } from './provider-failure.js'
+import { Connection, FIFTEEN_MINUTES, PolicyVersion, SyncResult } from './schemas.js'
 
 export interface ConnectionsOptions {
   config: Config
 }
 
-const FIFTEEN_MINUTES = 15 * 60_000
 const ProviderParams = Type.Object({ provider: Type.String({ pattern: '^[a-z][a-z0-9-]{0,30}$' }) })
 
 const connections: FastifyPluginAsyncTypebox<ConnectionsOptions> = async (app, opts) => {
@@ -39,6 +43,8 @@ const connections: FastifyPluginAsyncTypebox<ConnectionsOptions> = async (app, o
   await app.register(async (scope) => {
     const api = scope.withTypeProvider<TypeBoxTypeProvider>()
     api.addHook('onRequest', api.authenticate)
+    await api.register(credentialRoutes, { deps })
+    await api.register(consentRoutes, { providers })
 
     api.get('/connections', { schema: { response: { 200: Type.Object({ connections: Type.Array(Connection) }), ...errors(401) } } }, async (request) => ({
       connections: await listConnections(app.db.sql, request.userId),
@@ -51,7 +57,10 @@ const connections: FastifyPluginAsyncTypebox<ConnectionsOptions> = async (app, o
       config: { rateLimit: { max: 5, timeWindow: FIFTEEN_MINUTES, keyGenerator: (request) => `authorize:${request.userId}` } },
       schema: {
         params: ProviderParams,
-        querystring: Type.Object({ region: Type.Optional(Type.String({ maxLength: 20, description: 'us, eu, jp or sandbox; default: DEXCOM_BASE_URL' })) }, { additionalProperties: false }),
+        querystring: Type.Object({
+          region: Type.Optional(Type.String({ maxLength: 20, description: 'us, eu, jp or sandbox; default: DEXCOM_BASE_URL' })),
+          consent: Type.Optional(PolicyVersion('Gives consent to connect under this privacy-policy version (or POST /api/v1/consents first)')),
+        }, { additionalProperties: false }),
         response: { 200: Type.Object({ authorizeUrl: Type.String(), region: Type.String(), expiresAt: Type.String() }), ...errors(400, 401, 404, 429, 503) },
       },
     }, async (request, reply) => {
@@ -63,6 +72,11 @@ const connections: FastifyPluginAsyncTypebox<ConnectionsOptions> = async (app, o
       }
       const target = connect.resolveRegion(request.query.region)
       if (!target) return reply.code(400).send({ statusCode: 400, error: 'Bad Request', message: `unknown region "${request.query.region}"; use us, eu, jp or sandbox` })
+      const { consent } = request.query
+      if (consent !== undefined) await giveConsent(app.db.sql, { userId: request.userId, provider, policyVersion: consent })
+      else if (!(await consentInForce(app.db.sql, request.userId, provider))) {
+        return reply.code(400).send({ statusCode: 400, error: 'Bad Request', message: `consent required to connect ${provider}: add ?consent=<privacy policy version> or POST /api/v1/consents first` })
+      }
       const { state, expiresAt } = await createOAuthState(app.db.sql, { userId: request.userId, provider, ...target })
       return { authorizeUrl: connect.authorizeUrl({ state, baseUrl: target.baseUrl }), region: target.region, expiresAt: expiresAt.toISOString() }
     })
@@ -122,6 +136,10 @@ const connections: FastifyPluginAsyncTypebox<ConnectionsOptions> = async (app, o
       const why = error === 'access_denied' ? 'the login was declined' : `the provider answered "${(error ?? 'no code').slice(0, 60)}"`
       return reply.code(400).send({ statusCode: 400, error: 'Bad Request', message: `${provider} was not connected: ${why}; start again with GET /api/v1/connections/${provider}/authorize` })
     }
+    // Consent may have been withdrawn while the user was at the provider's login page.
+    if (!(await consentInForce(app.db.sql, pending.userId, provider))) {
+      return reply.code(400).send({ statusCode: 400, error: 'Bad Request', message: `consent to connect ${provider} was withdrawn; give it again and start again with GET /api/v1/connections/${provider}/authorize` })
+    }
     try {
       const credentials = await connect.exchangeCode({ code, region: pending.region, baseUrl: pending.baseUrl })
       const id = await saveConnection(app.db.sql, cipher, { userId: pending.userId, provider, region: pending.region, credentials })
@@ -133,15 +151,3 @@ const connections: FastifyPluginAsyncTypebox<ConnectionsOptions> = async (app, o
   })
 }
 export default connections
-
-/** Provider trouble is never the client's fault: 502 for a refusal or a bad answer, 503 for try-again-later. */
-function providerFailure(reply: FastifyReply, error: ProviderError) {
-  if (error.kind === 'reauth_required') {
-    return reply.code(409).send({ statusCode: 409, error: 'Conflict', message: error.message })
-  }
-  if (error.kind === 'rate_limited' || error.kind === 'unavailable') {
-    if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds))
-    return reply.code(503).send({ statusCode: 503, error: 'Service Unavailable', message: error.message })
-  }
-  return reply.code(502).send({ statusCode: 502, error: 'Bad Gateway', message: error.message })
-}

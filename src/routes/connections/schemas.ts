@@ -1,6 +1,10 @@
 // Response shapes of /api/v1/connections. Credentials have no field here: a connection never leaves the server
 // with them, whatever a handler returns (fast-json-stringify drops properties a response schema does not name).
 import { Type } from 'typebox'
+import { POLICY_VERSION_PATTERN } from '../../providers/consents.js'
+
+/** Issue 3's window for connect/callback limits (5 requests per 15 minutes per user). */
+export const FIFTEEN_MINUTES = 15 * 60_000
 
 const When = Type.Union([Type.String({ format: 'date-time' }), Type.Null()])
 
@@ -26,4 +30,19 @@ export const SyncResult = Type.Object({
   }),
   meals: Type.Object({ inserted: Type.Integer(), updated: Type.Integer(), deleted: Type.Integer() }),
   connection: Type.Object({ ...Connection.properties }),
+})
+
+export const PolicyVersion = (description: string) => Type.String({ pattern: POLICY_VERSION_PATTERN, description })
+
+/** What a connect request carries besides the provider's own fields. */
+export const ConsentInput = Type.Object(
+  { policyVersion: PolicyVersion('Version of the privacy policy the user agreed to when connecting') },
+  { additionalProperties: false, description: 'The user consents to us reading their data at the provider and storing it' },
+)
+
+export const Consent = Type.Object({
+  provider: Type.String(),
+  scope: Type.String({ description: 'What the consent allows' }),
+  policyVersion: Type.String(),
+  givenAt: Type.String({ format: 'date-time' }),
 })
