@@ -1,5 +1,5 @@
-// Builds the Fastify app: external plugins, then our plugins (errors, db, auth), then routes. No listening here,
-// so tests build the same app and drive it over real HTTP or inject.
+// Builds the Fastify app: external plugins, then our plugins (errors, db, auth, rate limit), then routes. No
+// listening here, so tests build the same app and drive it over real HTTP or inject.
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyRequest, type FastifyServerOptions } from 'fastify'
 import { randomUUID } from 'node:crypto'
@@ -8,6 +8,7 @@ import { schemaController } from './http/validator.js'
 import auth from './plugins/auth.js'
 import db from './plugins/db.js'
 import errors from './plugins/errors.js'
+import rateLimit from './plugins/rate-limit.js'
 import connections from './routes/connections/index.js'
 import latest from './routes/glucose/latest.js'
 import readings from './routes/glucose/readings.js'
@@ -48,6 +49,8 @@ export async function buildApp(config: Config, options: { logStream?: { write(li
   await app.register(errors)
   await app.register(db, { databaseUrl: config.databaseUrl, poolMax: config.dbPoolMax, migrateOnStart: config.migrateOnStart })
   await app.register(auth, { jwt: config.jwt, issuer: config.jwtIssuer, audience: config.jwtAudience })
+  // Before any route: the plugin attaches its limit to routes as they are added.
+  await app.register(rateLimit, { perMinute: config.rateLimitPerMinute })
   app.addHook('onSend', async (_request, reply) => {
     reply.header('x-request-id', reply.request.id)
   })

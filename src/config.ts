@@ -34,6 +34,9 @@ const EnvSchema = Type.Object({
   BODY_LIMIT_BYTES: Type.Integer({ default: 4 * 1024 * 1024, minimum: 1024 }),
   // CSV export uploads (POST /api/v1/imports) stream past BODY_LIMIT_BYTES; a 90-day LibreView file is ~3 MB.
   IMPORT_MAX_BYTES: Type.Integer({ default: 50 * 1024 * 1024, minimum: 1024 }),
+  // Requests per minute per user (per client address before authentication), across all routes. 600 = 10/s, far
+  // above what an app or uploader needs, low enough to stop a runaway client. Connect routes have stricter limits.
+  RATE_LIMIT_PER_MINUTE: Type.Integer({ default: 600, minimum: 1 }),
   // AES-256-GCM keys for stored provider credentials: `[id:]key` (32 bytes as 64 hex or base64), comma-separated.
   // The first encrypts; the others only decrypt, so a rotated-out key keeps working until everything is re-encrypted.
   CREDENTIALS_KEY: Type.Optional(Type.String({ minLength: 1 })),
@@ -66,6 +69,7 @@ export interface Config {
   ingestMaxReadings: number
   bodyLimitBytes: number
   importMaxBytes: number
+  rateLimitPerMinute: number
   /** Raw keys, current first; src/providers/crypto.ts parses and checks them. */
   credentialKeys: string[]
   dexcom: { clientId: string | undefined; clientSecret: string | undefined; redirectUri: string; baseUrl: string }
@@ -92,6 +96,7 @@ function fromEnv(env: Env): Config {
     ingestMaxReadings: env.INGEST_MAX_READINGS,
     bodyLimitBytes: env.BODY_LIMIT_BYTES,
     importMaxBytes: env.IMPORT_MAX_BYTES,
+    rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,
     credentialKeys: credentialKeys(env),
     dexcom: {
       clientId: env.DEXCOM_CLIENT_ID,

@@ -1,6 +1,7 @@
 // cgm_connections: a user's link to a provider. Credentials go in and out only through CredentialCipher, bound to
 // the user and provider they belong to; the listing never selects them.
 import type { Sql } from '../db/connect.js'
+import type { ReadingSource } from '../glucose/trends.js'
 import type { CredentialCipher } from './crypto.js'
 import type { Credentials, SyncCursor } from './provider.js'
 
@@ -50,6 +51,22 @@ export async function listConnections(sql: Sql, userId: string): Promise<Connect
     SELECT id, provider, status, region, last_sync_at AS "lastSyncAt", last_success_at AS "lastSuccessAt",
            last_reading_at AS "lastReadingAt", last_error AS "lastError", created_at AS "createdAt"
     FROM cgm_connections WHERE user_id = ${userId} ORDER BY created_at`.then((rows) => rows.map(iso))
+}
+
+export type ConnectionStatus = ConnectionView & { readingCount: number }
+
+/**
+ * The listing plus how many readings each connection's source holds for the user. Counted by source, like
+ * revokeConsent deletes: readings of that source from elsewhere (an import recorded under it) count too.
+ */
+export async function listConnectionStatus(sql: Sql, userId: string, sourceOf: (provider: string) => ReadingSource | undefined): Promise<ConnectionStatus[]> {
+  const [connections, counts] = await Promise.all([
+    listConnections(sql, userId),
+    sql<{ source: string; n: number }[]>`
+      SELECT source::text AS source, count(*)::int AS n FROM glucose_readings WHERE user_id = ${userId} GROUP BY source`,
+  ])
+  const bySource = new Map(counts.map((c) => [c.source, c.n]))
+  return connections.map((c) => ({ ...c, readingCount: bySource.get(sourceOf(c.provider) ?? '') ?? 0 }))
 }
 
 export async function getConnectionView(sql: Sql, userId: string, id: string): Promise<ConnectionView | undefined> {

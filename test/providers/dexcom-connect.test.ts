@@ -44,7 +44,7 @@ t.test('dexcom connect flow', async (t) => {
     const list = await user.request('GET', '/api/v1/connections')
     t.equal(list.status, 200)
     t.equal(list.body.connections.length, 1)
-    t.same(Object.keys(list.body.connections[0]).sort(), ['createdAt', 'id', 'lastError', 'lastReadingAt', 'lastSuccessAt', 'lastSyncAt', 'provider', 'region', 'status'])
+    t.same(Object.keys(list.body.connections[0]).sort(), ['createdAt', 'id', 'lastError', 'lastReadingAt', 'lastSuccessAt', 'lastSyncAt', 'provider', 'readingCount', 'region', 'status'])
     t.notOk(JSON.stringify(list.body).includes(stored.accessToken!), 'the listing never carries tokens')
 
     // Reconnecting replaces the tokens of the same connection instead of adding a second one.

@@ -45,5 +45,5 @@ t.test('request logs keep the path and drop tokens, query strings and bodies', a
   t.match(log, /"path":"\/api\/v1\/glucose\/readings"/, 'the request line is logged')
   t.notMatch(log, /secret-query/)
   t.notMatch(log, new RegExp(user.token.slice(-20)))
-  t.notMatch(log, /187/, 'no reading value')
+  t.notMatch(log, /"value"\s*:|"readings"\s*:/, 'no request body (reading values) in the log')
 })

@@ -8,96 +8,71 @@ import rateLimit from '@fastify/rate-limit'
 import type { FastifyPluginAsyncTypebox, TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import type { Config } from '../../config.js'
-import { deleteConnection, getConnectionView, listConnections, saveConnection } from '../../providers/connections.js'
-import { consentInForce, giveConsent } from '../../providers/consents.js'
+import { deleteConnection, getConnectionView, saveConnection } from '../../providers/connections.js'
+import { consentInForce } from '../../providers/consents.js'
 import { CredentialCipher } from '../../providers/crypto.js'
-import { consumeOAuthState, createOAuthState, STATE_PATTERN } from '../../providers/oauth-states.js'
-import { ProviderError, type OAuthConnect } from '../../providers/provider.js'
+import { consumeOAuthState, STATE_PATTERN } from '../../providers/oauth-states.js'
+import { ProviderError } from '../../providers/provider.js'
 import { createProviders } from '../../providers/registry.js'
-import { SyncRefused, syncConnection } from '../../providers/sync-connection.js'
 import { errors, IdParams } from '../schemas.js'
 import consentRoutes from './consents.js'
 import credentialRoutes from './credentials.js'
+import { connectionStatus, oauthConnect, startAuthorization, syncNow, type ConnectLimits } from './handlers.js'
+import integrationRoutes from './integrations.js'
 import { providerFailure } from './provider-failure.js'
-import { Connection, FIFTEEN_MINUTES, PolicyVersion, SyncResult } from './schemas.js'
+import { AuthorizeAnswer, Connection, ConnectionStatus, FIFTEEN_MINUTES, PolicyVersion, ProviderParams, SyncResult } from './schemas.js'
 
 export interface ConnectionsOptions {
   config: Config
 }
 
-const ProviderParams = Type.Object({ provider: Type.String({ pattern: '^[a-z][a-z0-9-]{0,30}$' }) })
-
 const connections: FastifyPluginAsyncTypebox<ConnectionsOptions> = async (app, opts) => {
   const providers = createProviders(opts.config)
   const cipher = CredentialCipher.fromConfig(opts.config.credentialKeys)
   const deps = { sql: app.db.sql, cipher, providers }
-  // Scoped here (global: false): only the routes below that ask for a limit get one. An app-wide instance, if the
-  // app registers one, already provides the decorators, and a second registration would clash with them.
+  // The app registers an app-wide limit (src/plugins/rate-limit.ts) with the decorators used below; a second
+  // registration would clash with them. Only a bare app (this plugin alone) needs its own, scoped (global: false).
   if (!app.hasDecorator('rateLimit')) await app.register(rateLimit, { global: false })
-
-  const oauthProvider = (name: string): OAuthConnect | undefined => {
-    const connect = providers.get(name)?.connect
-    return connect?.kind === 'oauth2' ? connect : undefined
+  // Routes using these say `config: { rateLimit: false }`: the app-wide limit would otherwise run first, and the
+  // plugin checks one limit per request.
+  const limits: ConnectLimits = {
+    authorize: app.rateLimit({ max: 5, timeWindow: FIFTEEN_MINUTES, keyGenerator: (request) => `authorize:${request.userId}` }),
+    // Here it also bounds password guessing through us against the provider.
+    connect: app.rateLimit({ max: 5, timeWindow: FIFTEEN_MINUTES, keyGenerator: (request) => `connect:${request.userId}` }),
   }
+  const oauthProvider = (name: string) => oauthConnect(providers.get(name))
 
   await app.register(async (scope) => {
     const api = scope.withTypeProvider<TypeBoxTypeProvider>()
     api.addHook('onRequest', api.authenticate)
-    await api.register(credentialRoutes, { deps })
+    await api.register(credentialRoutes, { deps, limits })
     await api.register(consentRoutes, { providers })
+    await api.register(integrationRoutes, { deps, limits })
 
-    api.get('/connections', { schema: { response: { 200: Type.Object({ connections: Type.Array(Connection) }), ...errors(401) } } }, async (request) => ({
-      connections: await listConnections(app.db.sql, request.userId),
-    }))
+    api.get('/connections', {
+      schema: { response: { 200: Type.Object({ connections: Type.Array(ConnectionStatus) }), ...errors(401) } },
+    }, async (request) => connectionStatus(deps, request.userId))
 
     // Answers the provider's login URL as JSON: an API client holding a bearer token calls this, then sends the
     // user's browser to the URL (a 302 would be followed by the client, not the browser).
     api.get('/connections/:provider/authorize', {
-      // Issue 3: connect/callback at most 5 requests per 15 minutes per user.
-      config: { rateLimit: { max: 5, timeWindow: FIFTEEN_MINUTES, keyGenerator: (request) => `authorize:${request.userId}` } },
+      config: { rateLimit: false },
+      preHandler: limits.authorize,
       schema: {
         params: ProviderParams,
         querystring: Type.Object({
           region: Type.Optional(Type.String({ maxLength: 20, description: 'us, eu, jp or sandbox; default: DEXCOM_BASE_URL' })),
           consent: Type.Optional(PolicyVersion('Gives consent to connect under this privacy-policy version (or POST /api/v1/consents first)')),
         }, { additionalProperties: false }),
-        response: { 200: Type.Object({ authorizeUrl: Type.String(), region: Type.String(), expiresAt: Type.String() }), ...errors(400, 401, 404, 429, 503) },
+        response: { 200: AuthorizeAnswer, ...errors(400, 401, 404, 429, 503) },
       },
-    }, async (request, reply) => {
-      const { provider } = request.params
-      const connect = oauthProvider(provider)
-      if (!connect) return reply.code(404).send({ statusCode: 404, error: 'Not Found', message: `no OAuth provider "${provider}"` })
-      if (!connect.configured()) {
-        return reply.code(503).send({ statusCode: 503, error: 'Service Unavailable', message: `${provider} is not configured on this server (client id and secret missing)` })
-      }
-      const target = connect.resolveRegion(request.query.region)
-      if (!target) return reply.code(400).send({ statusCode: 400, error: 'Bad Request', message: `unknown region "${request.query.region}"; use us, eu, jp or sandbox` })
-      const { consent } = request.query
-      if (consent !== undefined) await giveConsent(app.db.sql, { userId: request.userId, provider, policyVersion: consent })
-      else if (!(await consentInForce(app.db.sql, request.userId, provider))) {
-        return reply.code(400).send({ statusCode: 400, error: 'Bad Request', message: `consent required to connect ${provider}: add ?consent=<privacy policy version> or POST /api/v1/consents first` })
-      }
-      const { state, expiresAt } = await createOAuthState(app.db.sql, { userId: request.userId, provider, ...target })
-      return { authorizeUrl: connect.authorizeUrl({ state, baseUrl: target.baseUrl }), region: target.region, expiresAt: expiresAt.toISOString() }
-    })
+    }, async (request, reply) => startAuthorization(deps, reply, {
+      userId: request.userId, provider: request.params.provider, ...request.query, consentHint: 'add ?consent=<privacy policy version>',
+    }))
 
     api.post('/connections/:id/sync', {
       schema: { params: IdParams, response: { 200: SyncResult, ...errors(400, 401, 404, 409, 429, 502, 503) } },
-    }, async (request, reply) => {
-      try {
-        const result = await syncConnection(deps, request.userId, request.params.id)
-        if (!result) return reply.code(404).send({ statusCode: 404, error: 'Not Found', message: 'no such connection' })
-        return { ...result, connection: (await getConnectionView(app.db.sql, request.userId, request.params.id))! }
-      } catch (error) {
-        if (error instanceof SyncRefused) {
-          // reauth_required and busy are about this connection's state (409); an unknown provider is ours (503).
-          const [code, name] = error.reason === 'unknown_provider' ? [503 as const, 'Service Unavailable'] : [409 as const, 'Conflict']
-          return reply.code(code).send({ statusCode: code, error: name, message: error.message })
-        }
-        if (error instanceof ProviderError) return providerFailure(reply, error)
-        throw error
-      }
-    })
+    }, async (request, reply) => syncNow(deps, reply, request.userId, request.params.id))
 
     api.delete('/connections/:id', { schema: { params: IdParams, response: { 204: Type.Null(), ...errors(400, 401, 404) } } }, async (request, reply) => {
       const deleted = await deleteConnection(app.db.sql, request.userId, request.params.id)

@@ -20,6 +20,16 @@ export const Connection = Type.Object({
   createdAt: Type.String({ format: 'date-time' }),
 })
 
+export const ProviderParams = Type.Object({ provider: Type.String({ pattern: '^[a-z][a-z0-9-]{0,30}$' }) })
+
+/** An OAuth connect's first step: where to send the user's browser, until when the state is good. */
+export const AuthorizeAnswer = Type.Object({ authorizeUrl: Type.String(), region: Type.String(), expiresAt: Type.String() })
+
+export const ConnectionStatus = Type.Object({
+  ...Connection.properties,
+  readingCount: Type.Integer({ description: "Readings stored under this provider's source for the user" }),
+})
+
 export const SyncResult = Type.Object({
   readings: Type.Object({
     received: Type.Integer(),
