@@ -36,6 +36,9 @@ const EnvSchema = Type.Object({
   IMPORT_MAX_BYTES: Type.Integer({ default: 50 * 1024 * 1024, minimum: 1024 }),
   // Requests per minute per user (per client address before authentication), across all routes. 600 = 10/s, far
   // above what an app or uploader needs, low enough to stop a runaway client. Connect routes have stricter limits.
+  // User-supplied provider URLs (Nightscout) may point at loopback/private networks: local simulators need it;
+  // production must not (server-side request forgery). Defaults to true except when NODE_ENV=production.
+  PROVIDER_ALLOW_PRIVATE_HOSTS: Type.Optional(Type.Boolean()),
   RATE_LIMIT_PER_MINUTE: Type.Integer({ default: 600, minimum: 1 }),
   // AES-256-GCM keys for stored provider credentials: `[id:]key` (32 bytes as 64 hex or base64), comma-separated.
   // The first encrypts; the others only decrypt, so a rotated-out key keeps working until everything is re-encrypted.
@@ -70,6 +73,8 @@ export interface Config {
   bodyLimitBytes: number
   importMaxBytes: number
   rateLimitPerMinute: number
+  /** Whether user-supplied provider URLs may resolve to loopback or private addresses (src/providers/public-host.ts). */
+  providerAllowPrivateHosts: boolean
   /** Raw keys, current first; src/providers/crypto.ts parses and checks them. */
   credentialKeys: string[]
   dexcom: { clientId: string | undefined; clientSecret: string | undefined; redirectUri: string; baseUrl: string }
@@ -97,6 +102,7 @@ function fromEnv(env: Env): Config {
     bodyLimitBytes: env.BODY_LIMIT_BYTES,
     importMaxBytes: env.IMPORT_MAX_BYTES,
     rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,
+    providerAllowPrivateHosts: env.PROVIDER_ALLOW_PRIVATE_HOSTS ?? env.NODE_ENV !== 'production',
     credentialKeys: credentialKeys(env),
     dexcom: {
       clientId: env.DEXCOM_CLIENT_ID,

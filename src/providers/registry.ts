@@ -11,7 +11,7 @@ export function createProviders(config: Config): ProviderRegistry {
   const providers: CgmProvider[] = [
     createDexcomProvider(config.dexcom),
     createLibreLinkUpProvider(config.libreLinkUp),
-    createNightscoutProvider(),
+    createNightscoutProvider({ allowPrivateHosts: config.providerAllowPrivateHosts }),
   ]
   return new Map(providers.map((p) => [p.name, p]))
 }

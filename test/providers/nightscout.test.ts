@@ -6,7 +6,8 @@ import { CredentialCipher } from '../../src/providers/crypto.js'
 import { credentialContext } from '../../src/providers/connections.js'
 import { NIGHTSCOUT_CURSOR_OVERLAP_MS, NIGHTSCOUT_PAGE_SIZE } from '../../src/providers/nightscout/index.js'
 import type { NsEntry } from '../../src/simulators/nightscout/index.js'
-import { countReadings } from '../helpers.js'
+import { isPrivateAddress } from '../../src/providers/public-host.js'
+import { countReadings, startApp } from '../helpers.js'
 import { connect, connected, containsSecret, startCredentialApp, startNightscout, storedCredentials, sync } from './credential-helpers.js'
 
 t.test('nightscout', async (t) => {
@@ -134,4 +135,26 @@ t.test('nightscout', async (t) => {
     t.equal(sim.callCount(), 0, 'the sixth attempt never reached the site')
     t.equal((await connect(app.newUser(), 'nightscout', site)).status, 201, 'another user is not limited')
   })
+})
+
+t.test('a site on a private or local address is refused when private hosts are not allowed (production)', async (t) => {
+  const sim = await startNightscout(t)
+  const app = await startApp(t, { providerAllowPrivateHosts: false })
+  const user = app.newUser()
+  const res = await connect(user, 'nightscout', { url: sim.baseUrl, apiSecret: sim.apiSecret })
+  t.equal(res.status, 400)
+  t.match(res.body.message, /127\.0\.0\.1 resolves to a private or local address \(127\.0\.0\.1\); only sites on the public internet/)
+  t.equal(sim.callCount('/api/v1'), 0, 'nothing was sent to the address')
+  const [row] = await app.db.sql`SELECT count(*)::int AS n FROM cgm_connections WHERE user_id = ${user.id}`
+  t.equal(row!.n, 0)
+})
+
+t.test('private address ranges (hand-listed)', async (t) => {
+  for (const address of ['127.0.0.1', '10.1.2.3', '172.16.0.1', '192.168.1.1', '169.254.169.254', '100.64.0.1', '0.0.0.0',
+    '::1', 'fe80::1', 'fd00::1', '::ffff:127.0.0.1', '::ffff:169.254.169.254']) {
+    t.ok(isPrivateAddress(address), `${address} is private`)
+  }
+  for (const address of ['8.8.8.8', '1.1.1.1', '172.32.0.1', '2606:4700:4700::1111', '::ffff:8.8.8.8']) {
+    t.notOk(isPrivateAddress(address), `${address} is public`)
+  }
 })

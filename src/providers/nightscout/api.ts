@@ -2,6 +2,7 @@
 // `api-secret: <sha1 hex of API_SECRET>` or `?token=<access token>` (PROVIDERS.md).
 import { providerFetch, readJson } from '../http.js'
 import { ProviderError } from '../provider.js'
+import { assertPublicHost } from '../public-host.js'
 
 export interface NightscoutCredentials {
   /** Normalised site URL with a trailing slash (a site may live under a path). */
@@ -17,8 +18,19 @@ export interface NightscoutCredentials {
 
 const NAME = 'nightscout'
 
-export async function nightscoutGet(credentials: NightscoutCredentials, path: string, query: Record<string, string> = {}): Promise<unknown> {
+export interface NightscoutOptions {
+  /** Allow sites on loopback and private networks (development, tests); never in production. */
+  allowPrivateHosts: boolean
+}
+
+export async function nightscoutGet(
+  options: NightscoutOptions,
+  credentials: NightscoutCredentials,
+  path: string,
+  query: Record<string, string> = {},
+): Promise<unknown> {
   const url = new URL(path, credentials.siteUrl)
+  if (!options.allowPrivateHosts) await assertPublicHost(NAME, url)
   url.search = new URLSearchParams({ ...query, ...(credentials.token !== null && { token: credentials.token }) }).toString()
   const response = await providerFetch(NAME, url, {
     headers: { accept: 'application/json', ...(credentials.apiSecretSha1 !== null && { 'api-secret': credentials.apiSecretSha1 }) },

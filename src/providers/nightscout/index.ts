@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto'
 import { Type } from 'typebox'
 import { mapRecords } from '../map-records.js'
 import { ProviderError, type CgmProvider, type Credentials, type FetchContext, type ProviderBatch } from '../provider.js'
-import { nightscoutGet, type NightscoutCredentials } from './api.js'
+import { nightscoutGet, type NightscoutCredentials, type NightscoutOptions } from './api.js'
 import { mapEntry } from './map.js'
 
 const DAY_MS = 86_400_000
@@ -18,7 +18,7 @@ export const NIGHTSCOUT_CURSOR_OVERLAP_MS = 3 * 3_600_000
 // 90 days of 1-minute readings (some Libre uploaders) is 130 pages: beyond that something is wrong with the site.
 const MAX_PAGES = 200
 
-export function createNightscoutProvider(): CgmProvider {
+export function createNightscoutProvider(options: NightscoutOptions): CgmProvider {
   return {
     name: 'nightscout',
     source: 'NIGHTSCOUT',
@@ -38,7 +38,7 @@ export function createNightscoutProvider(): CgmProvider {
       }),
       login: async (input) => {
         const credentials = credentialsFrom(input)
-        const status = await nightscoutGet(credentials, 'api/v1/status.json')
+        const status = await nightscoutGet(options, credentials, 'api/v1/status.json')
         if (typeof status !== 'object' || status === null || (status as { status?: unknown }).status !== 'ok') {
           throw new ProviderError('bad_response', 'the site answered /api/v1/status.json without status "ok"; is it a Nightscout site?')
         }
@@ -47,7 +47,7 @@ export function createNightscoutProvider(): CgmProvider {
     },
     refresh: async (credentials) => credentials, // secrets and tokens do not expire
     mapReading: (record) => mapEntry(record),
-    fetchSince: (context) => fetchSince(context),
+    fetchSince: (context) => fetchSince(options, context),
   }
 }
 
@@ -77,7 +77,7 @@ function credentialsFrom(input: Record<string, string>): NightscoutCredentials {
  * (stores are idempotent). Entries sharing the exact millisecond at a page boundary could be missed; Nightscout
  * deduplicates on type + date, so sgv entries do not share one.
  */
-async function* fetchSince(context: FetchContext): AsyncGenerator<ProviderBatch> {
+async function* fetchSince(options: NightscoutOptions, context: FetchContext): AsyncGenerator<ProviderBatch> {
   const credentials = asNightscout(context.credentials)
   const lastDate = typeof context.cursor.lastDate === 'number' ? context.cursor.lastDate : undefined
   const since = lastDate === undefined ? Date.now() - NIGHTSCOUT_BACKFILL_MS : lastDate - NIGHTSCOUT_CURSOR_OVERLAP_MS
@@ -87,7 +87,7 @@ async function* fetchSince(context: FetchContext): AsyncGenerator<ProviderBatch>
     if (page === MAX_PAGES) throw new ProviderError('bad_response', `Nightscout served more than ${MAX_PAGES} pages of entries; stopped`)
     const query: Record<string, string> = { 'find[date][$gt]': String(since), count: String(NIGHTSCOUT_PAGE_SIZE) }
     if (before !== undefined) query['find[date][$lt]'] = String(before)
-    const entries = await nightscoutGet(credentials, 'api/v1/entries/sgv.json', query)
+    const entries = await nightscoutGet(options, credentials, 'api/v1/entries/sgv.json', query)
     if (!Array.isArray(entries)) throw new ProviderError('bad_response', 'Nightscout /api/v1/entries/sgv.json did not answer an array')
     const { readings, skipped } = mapRecords(entries, (entry) => mapEntry(entry))
     yield { readings, skipped, meals: [], deletedMealRecordIds: [], cursor: context.cursor }
