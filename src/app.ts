@@ -12,6 +12,7 @@ import rateLimit from './plugins/rate-limit.js'
 import connections from './routes/connections/index.js'
 import latest from './routes/glucose/latest.js'
 import readings from './routes/glucose/readings.js'
+import report from './routes/glucose/report.js'
 import health from './routes/health.js'
 import imports from './routes/imports/index.js'
 import meals from './routes/meals/index.js'
@@ -66,6 +67,7 @@ export async function buildApp(config: Config, options: { logStream?: { write(li
       await api.register(latest)
       await api.register(meals)
       await api.register(mealResponse)
+      await api.register(report)
       await api.register(imports, { maxBytes: config.importMaxBytes })
     },
     { prefix: '/api/v1' },
