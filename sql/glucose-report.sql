@@ -8,7 +8,7 @@
 -- - series: readings from ONE source per user and period, never two (the Dexcom API and a Nightscout upload of the
 --   same sensor are both stored; counting both would double-weight every reading). The same rule as
 --   sql/meal-response.sql: the source with the most readings in [from, to), ties broken by the fixed priority
---   DEXCOM, LIBRE, LEVELS, NIGHTSCOUT, IMPORT, MANUAL. Written once, in `chosen`.
+--   series_source_priority() (migrations/0012), i.e. DEXCOM, LIBRE, LEVELS, NIGHTSCOUT, IMPORT, MANUAL. Applied in `chosen`.
 -- - mean; SD = sample standard deviation (n − 1, stddev_samp); CV % = 100 · SD / mean.
 -- - GMI (%) = 3.31 + 0.02392 · mean (Bergenstal et al., Diabetes Care 2018;41:2275-80).
 -- - bands, % of readings (International Consensus on Time in Range, Battelino et al., Diabetes Care 2019,
@@ -36,7 +36,7 @@ WITH p AS (
          14 AS min_days,                   -- …over 14 days
          54.0::float8 AS very_low_below, 70.0::float8 AS low_below,
          180.0::float8 AS high_above, 250.0::float8 AS very_high_above,
-         ARRAY['DEXCOM', 'LIBRE', 'LEVELS', 'NIGHTSCOUT', 'IMPORT', 'MANUAL']::reading_source[] AS source_priority
+         series_source_priority() AS source_priority -- migrations/0012_series_source_priority.sql
 ),
 -- The series rule (see the header): at most one source.
 chosen AS (
