@@ -2,7 +2,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { getUserSettings, isKnownTimezone, updateUserSettings } from '../users/users.js'
-import { errors, Unit } from './schemas.js'
+import { badRequest, errors, Unit } from './schemas.js'
 
 const Settings = Type.Object({ id: Type.String(), timezone: Type.String(), preferredUnit: Unit })
 
@@ -25,7 +25,7 @@ const me: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => {
       const { timezone } = request.body
       if (timezone !== undefined && !(await isKnownTimezone(app.db.kysely, timezone))) {
-        return reply.code(400).send({ statusCode: 400, error: 'Bad Request', message: `timezone "${timezone}" is not an IANA time zone name (e.g. America/New_York)` })
+        return reply.code(400).send(badRequest(`timezone "${timezone}" is not an IANA time zone name (e.g. America/New_York)`))
       }
       return (await updateUserSettings(app.db.kysely, request.userId, request.body))!
     },

@@ -25,6 +25,14 @@ export function errors<const C extends readonly number[]>(...codes: C): { [K in 
   return Object.fromEntries(codes.map((c) => [c, ErrorResponse])) as { [K in C[number]]: typeof ErrorResponse }
 }
 
+// The one error shape, built here for the answers routes send themselves (the errors plugin builds the rest).
+export const badRequest = (message: string, details?: Array<{ index?: number; field: string; message: string }>) =>
+  ({ statusCode: 400, error: 'Bad Request', message, ...(details && { details }) })
+export const notFound = (message: string) => ({ statusCode: 404, error: 'Not Found', message })
+
+export const DAY_MS = 24 * 60 * 60 * 1000
+export const nullableNumber = (description: string) => Type.Union([Type.Number(), Type.Null()], { description })
+
 export const Unit = Type.Enum(GLUCOSE_UNITS, { description: 'Glucose unit' })
 export const IdParams = Type.Object({ id: Type.String({ format: 'uuid' }) })
 export const DateTime = (description: string) => Type.String({ format: 'date-time', description })

@@ -4,11 +4,11 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { giveConsent, listConsents, revokeConsent } from '../../providers/consents.js'
 import type { ProviderRegistry } from '../../providers/registry.js'
-import { errors } from '../schemas.js'
+import { errors, notFound } from '../schemas.js'
 import { Consent, PolicyVersion } from './schemas.js'
 
 const consentRoutes: FastifyPluginAsyncTypebox<{ providers: ProviderRegistry }> = async (api, { providers }) => {
-  const unknown = (name: string) => ({ statusCode: 404, error: 'Not Found', message: `no provider "${name}"; known: ${[...providers.keys()].join(', ')}` })
+  const unknown = (name: string) => notFound(`no provider "${name}"; known: ${[...providers.keys()].join(', ')}`)
 
   api.get('/consents', { schema: { response: { 200: Type.Object({ consents: Type.Array(Consent) }), ...errors(401) } } }, async (request) => ({
     consents: await listConsents(api.db.sql, request.userId),

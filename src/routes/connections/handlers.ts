@@ -7,6 +7,7 @@ import { createOAuthState } from '../../providers/oauth-states.js'
 import { ProviderError, type CgmProvider, type CredentialConnect, type OAuthConnect } from '../../providers/provider.js'
 import { SyncRefused, syncConnection, type SyncDeps } from '../../providers/sync-connection.js'
 import { connectFailure, providerFailure } from './provider-failure.js'
+import { notFound } from '../schemas.js'
 
 /**
  * Issue 3: connect at most 5 requests per 15 minutes per user. One limiter instance per kind, shared by every
@@ -66,7 +67,7 @@ export async function connectWithCredentials(
 export async function syncNow(deps: SyncDeps, reply: FastifyReply, userId: string, id: string) {
   try {
     const result = await syncConnection(deps, userId, id)
-    if (!result) return reply.code(404).send({ statusCode: 404, error: 'Not Found', message: 'no such connection' })
+    if (!result) return reply.code(404).send(notFound('no such connection'))
     return { ...result, connection: (await getConnectionView(deps.sql, userId, id))! }
   } catch (error) {
     if (error instanceof SyncRefused) {

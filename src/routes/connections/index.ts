@@ -14,7 +14,7 @@ import { CredentialCipher } from '../../providers/crypto.js'
 import { consumeOAuthState, STATE_PATTERN } from '../../providers/oauth-states.js'
 import { ProviderError } from '../../providers/provider.js'
 import { createProviders } from '../../providers/registry.js'
-import { errors, IdParams } from '../schemas.js'
+import { badRequest, errors, IdParams, notFound } from '../schemas.js'
 import consentRoutes from './consents.js'
 import credentialRoutes from './credentials.js'
 import { connectionStatus, oauthConnect, startAuthorization, syncNow, type ConnectLimits } from './handlers.js'
@@ -76,7 +76,7 @@ const connections: FastifyPluginAsyncTypebox<ConnectionsOptions> = async (app, o
 
     api.delete('/connections/:id', { schema: { params: IdParams, response: { 204: Type.Null(), ...errors(400, 401, 404) } } }, async (request, reply) => {
       const deleted = await deleteConnection(app.db.sql, request.userId, request.params.id)
-      return deleted ? reply.code(204).send(null) : reply.code(404).send({ statusCode: 404, error: 'Not Found', message: 'no such connection' })
+      return deleted ? reply.code(204).send(null) : reply.code(404).send(notFound('no such connection'))
     })
   })
 
@@ -100,20 +100,20 @@ const connections: FastifyPluginAsyncTypebox<ConnectionsOptions> = async (app, o
   }, async (request, reply) => {
     const { provider } = request.params
     const connect = oauthProvider(provider)
-    if (!connect) return reply.code(404).send({ statusCode: 404, error: 'Not Found', message: `no OAuth provider "${provider}"` })
+    if (!connect) return reply.code(404).send(notFound(`no OAuth provider "${provider}"`))
     // Consumed first, whatever follows: a state is good for exactly one answer from the provider.
     const pending = await consumeOAuthState(app.db.sql, provider, request.query.state)
     if (!pending) {
-      return reply.code(400).send({ statusCode: 400, error: 'Bad Request', message: `unknown, expired or already used state; start again with GET /api/v1/connections/${provider}/authorize` })
+      return reply.code(400).send(badRequest(`unknown, expired or already used state; start again with GET /api/v1/connections/${provider}/authorize`))
     }
     const { code, error } = request.query
     if (error !== undefined || code === undefined) {
       const why = error === 'access_denied' ? 'the login was declined' : `the provider answered "${(error ?? 'no code').slice(0, 60)}"`
-      return reply.code(400).send({ statusCode: 400, error: 'Bad Request', message: `${provider} was not connected: ${why}; start again with GET /api/v1/connections/${provider}/authorize` })
+      return reply.code(400).send(badRequest(`${provider} was not connected: ${why}; start again with GET /api/v1/connections/${provider}/authorize`))
     }
     // Consent may have been withdrawn while the user was at the provider's login page.
     if (!(await consentInForce(app.db.sql, pending.userId, provider))) {
-      return reply.code(400).send({ statusCode: 400, error: 'Bad Request', message: `consent to connect ${provider} was withdrawn; give it again and start again with GET /api/v1/connections/${provider}/authorize` })
+      return reply.code(400).send(badRequest(`consent to connect ${provider} was withdrawn; give it again and start again with GET /api/v1/connections/${provider}/authorize`))
     }
     try {
       const credentials = await connect.exchangeCode({ code, region: pending.region, baseUrl: pending.baseUrl })

@@ -5,7 +5,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type, type TSchema } from 'typebox'
 import { deleteConnection, listConnections } from '../../providers/connections.js'
 import type { SyncDeps } from '../../providers/sync-connection.js'
-import { errors } from '../schemas.js'
+import { badRequest, errors, notFound } from '../schemas.js'
 import { connectionStatus, connectWithCredentials, startAuthorization, syncNow, type ConnectLimits } from './handlers.js'
 import { AuthorizeAnswer, Connection, ConnectionStatus, ConsentInput, ProviderParams, SyncResult } from './schemas.js'
 
@@ -69,11 +69,11 @@ const integrationRoutes: FastifyPluginAsyncTypebox<{ deps: SyncDeps; limits: Con
     if (id === undefined) {
       const mine = await listConnections(deps.sql, request.userId)
       if (mine.length === 0) {
-        return reply.code(404).send({ statusCode: 404, error: 'Not Found', message: 'no connection to sync; connect one with POST /api/v1/integrations/cgm/connect' })
+        return reply.code(404).send(notFound('no connection to sync; connect one with POST /api/v1/integrations/cgm/connect'))
       }
       if (mine.length > 1) {
         const which = mine.map((c) => `${c.provider} ${c.id}`).join(', ')
-        return reply.code(400).send({ statusCode: 400, error: 'Bad Request', message: `you have ${mine.length} connections (${which}): name one with connectionId` })
+        return reply.code(400).send(badRequest(`you have ${mine.length} connections (${which}): name one with connectionId`))
       }
       id = mine[0]!.id
     }
@@ -86,7 +86,7 @@ const integrationRoutes: FastifyPluginAsyncTypebox<{ deps: SyncDeps; limits: Con
     // One connection per user and provider (cgm_connections_user_provider), so the name identifies it.
     const connection = (await listConnections(deps.sql, request.userId)).find((c) => c.provider === request.params.provider)
     if (connection && (await deleteConnection(deps.sql, request.userId, connection.id))) return reply.code(204).send(null)
-    return reply.code(404).send({ statusCode: 404, error: 'Not Found', message: `no ${request.params.provider} connection` })
+    return reply.code(404).send(notFound(`no ${request.params.provider} connection`))
   })
 }
 export default integrationRoutes

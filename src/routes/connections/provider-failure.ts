@@ -1,6 +1,7 @@
 // Provider errors to HTTP answers, in one place for every connections route.
 import type { FastifyReply } from 'fastify'
 import type { ProviderError } from '../../providers/provider.js'
+import { badRequest } from '../schemas.js'
 
 /**
  * Provider trouble is never the client's fault: 502 for a refusal or a bad answer, 503 for try-again-later, 409
@@ -19,6 +20,6 @@ export function providerFailure(reply: FastifyReply, error: ProviderError) {
 
 /** While connecting, refused credentials are what the user just sent: a 400 that says what to fix. */
 export function connectFailure(reply: FastifyReply, error: ProviderError) {
-  if (error.kind === 'reauth_required') return reply.code(400).send({ statusCode: 400, error: 'Bad Request', message: error.message })
+  if (error.kind === 'reauth_required') return reply.code(400).send(badRequest(error.message))
   return providerFailure(reply, error)
 }

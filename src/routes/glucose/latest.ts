@@ -4,7 +4,7 @@ import { Type } from 'typebox'
 import { latestReading } from '../../glucose/read-readings.js'
 import { fromMgDl } from '../../glucose/units.js'
 import { getUserSettings } from '../../users/users.js'
-import { errors, Unit } from '../schemas.js'
+import { errors, notFound, Unit } from '../schemas.js'
 
 const Latest = Type.Object({
   time: Type.String({ format: 'date-time' }),
@@ -27,7 +27,7 @@ const latest: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const reading = await latestReading(app.db.sql, request.userId)
-      if (!reading) return reply.code(404).send({ statusCode: 404, error: 'Not Found', message: 'no readings yet' })
+      if (!reading) return reply.code(404).send(notFound('no readings yet'))
       const unit = request.query.unit ?? (await getUserSettings(app.db.kysely, request.userId))?.preferredUnit ?? 'mg/dL'
       return {
         time: reading.time.toISOString(),

@@ -5,9 +5,8 @@ import { BUCKET_NAMES, readBuckets, readReadings } from '../../glucose/read-read
 import { storeReadings } from '../../glucose/store-readings.js'
 import { READING_SOURCES, TRENDS } from '../../glucose/trends.js'
 import { validateReadings } from '../../glucose/validate-readings.js'
-import { DateTime, errors, Unit } from '../schemas.js'
+import { badRequest, DateTime, DAY_MS, errors, Unit } from '../schemas.js'
 
-const DAY_MS = 24 * 60 * 60 * 1000
 // Raw reads are bounded so one request cannot pull years of 1-minute data; longer spans take a bucket.
 const MAX_RAW_SPAN_DAYS = 31
 const MAX_BUCKETED_SPAN_DAYS = 366
@@ -73,17 +72,13 @@ const readings: FastifyPluginAsyncTypebox<{ maxReadings: number }> = async (app,
     async (request, reply) => {
       const { readings: items, unit = 'mg/dL', source = 'IMPORT', partial = false } = request.body
       if (items.length > opts.maxReadings) {
-        return reply.code(400).send({ statusCode: 400, error: 'Bad Request', message: `at most ${opts.maxReadings} readings per request; got ${items.length}: split the batch` })
+        return reply.code(400).send(badRequest(`at most ${opts.maxReadings} readings per request; got ${items.length}: split the batch`))
       }
       const { valid, problems } = validateReadings(items, unit)
       if (problems.length > 0 && !partial) {
         const bad = new Set(problems.map((p) => p.index)).size
-        return reply.code(400).send({
-          statusCode: 400,
-          error: 'Bad Request',
-          message: `${bad} of ${items.length} readings are invalid, so none were stored; fix them, or send "partial": true to store the ${items.length - bad} valid ones`,
-          details: problems,
-        })
+        const message = `${bad} of ${items.length} readings are invalid, so none were stored; fix them, or send "partial": true to store the ${items.length - bad} valid ones`
+        return reply.code(400).send(badRequest(message, problems))
       }
       const stored = await storeReadings(app.db.sql, request.userId, source, valid)
       return { received: items.length, ...stored, rejected: problems }
@@ -101,7 +96,7 @@ const readings: FastifyPluginAsyncTypebox<{ maxReadings: number }> = async (app,
       const problem = from >= to ? '`from` must be before `to`'
         : to.getTime() - from.getTime() > maxDays * DAY_MS ? `span is over ${maxDays} days${q.bucket ? '' : '; add bucket= to downsample'}`
         : undefined
-      if (problem) return reply.code(400).send({ statusCode: 400, error: 'Bad Request', message: problem })
+      if (problem) return reply.code(400).send(badRequest(problem))
 
       const range = { userId: request.userId, from, to, unit: q.unit }
       const { unit, json } = q.bucket ? await readBuckets(app.db.sql, { ...range, bucket: q.bucket }) : await readReadings(app.db.sql, range)

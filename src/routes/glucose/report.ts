@@ -4,15 +4,14 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { glucoseReport } from '../../analytics/glucose-report.js'
-import { DateTime, errors } from '../schemas.js'
+import { badRequest, DateTime, DAY_MS, errors, nullableNumber } from '../schemas.js'
 
 // One request reads at most 90 days of raw readings (~26,000 per source): one statement, well under a second.
 const MAX_SPAN_DAYS = 90
 // The consensus report period (Battelino et al. 2019): the default when `from` is not given.
 const DEFAULT_SPAN_DAYS = 14
-const DAY_MS = 24 * 60 * 60 * 1000
 
-const num = (description: string) => Type.Union([Type.Number(), Type.Null()], { description })
+const num = nullableNumber
 const Report = Type.Object({
   from: Type.String({ format: 'date-time' }),
   to: Type.String({ format: 'date-time' }),
@@ -58,16 +57,15 @@ const Query = Type.Object(
   { additionalProperties: false },
 )
 
-const badRequest = (field: string, message: string) =>
-  ({ statusCode: 400, error: 'Bad Request', message, details: [{ field, message }] })
+const badField = (field: string, message: string) => badRequest(message, [{ field, message }])
 
 const report: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/glucose/report', { schema: { querystring: Query, response: { 200: Report, ...errors(400, 401) } } }, async (request, reply) => {
     const to = request.query.to ? new Date(request.query.to) : new Date()
     const from = request.query.from ? new Date(request.query.from) : new Date(to.getTime() - DEFAULT_SPAN_DAYS * DAY_MS)
-    if (from >= to) return reply.code(400).send(badRequest('querystring.from', '`from` must be before `to`'))
+    if (from >= to) return reply.code(400).send(badField('querystring.from', '`from` must be before `to`'))
     if (to.getTime() - from.getTime() > MAX_SPAN_DAYS * DAY_MS) {
-      return reply.code(400).send(badRequest('querystring.to', `the period is over ${MAX_SPAN_DAYS} days; ask for a shorter one`))
+      return reply.code(400).send(badField('querystring.to', `the period is over ${MAX_SPAN_DAYS} days; ask for a shorter one`))
     }
     return glucoseReport(app.db.sql, request.userId, from, to)
   })

@@ -2,7 +2,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { createMeal, deleteMeal, getMeal, listMeals, updateMeal } from '../../meals/meals.js'
-import { DateTime, errors, IdParams } from '../schemas.js'
+import { DateTime, errors, IdParams, notFound } from '../schemas.js'
 
 const grams = (what: string) => Type.Optional(Type.Union([Type.Number({ minimum: 0, maximum: 10_000 }), Type.Null()], { description: what }))
 const MealItem = Type.Object(
@@ -51,7 +51,7 @@ const ListQuery = Type.Object(
   { additionalProperties: false },
 )
 
-const notFound = { statusCode: 404, error: 'Not Found', message: 'no such meal' }
+const noSuchMeal = notFound('no such meal')
 
 const meals: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/meals', { schema: { body: MealBody, response: { 201: Meal, ...errors(400, 401) } } }, async (request, reply) => {
@@ -64,16 +64,16 @@ const meals: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.get('/meals/:id', { schema: { params: IdParams, response: { 200: Meal, ...errors(400, 401, 404) } } }, async (request, reply) => {
-    return (await getMeal(app.db.kysely, request.userId, request.params.id)) ?? reply.code(404).send(notFound)
+    return (await getMeal(app.db.kysely, request.userId, request.params.id)) ?? reply.code(404).send(noSuchMeal)
   })
 
   app.patch('/meals/:id', { schema: { params: IdParams, body: MealPatch, response: { 200: Meal, ...errors(400, 401, 404) } } }, async (request, reply) => {
-    return (await updateMeal(app.db.kysely, request.userId, request.params.id, request.body)) ?? reply.code(404).send(notFound)
+    return (await updateMeal(app.db.kysely, request.userId, request.params.id, request.body)) ?? reply.code(404).send(noSuchMeal)
   })
 
   app.delete('/meals/:id', { schema: { params: IdParams, response: { 204: Type.Null(), ...errors(400, 401, 404) } } }, async (request, reply) => {
     const deleted = await deleteMeal(app.db.kysely, request.userId, request.params.id)
-    return deleted ? reply.code(204).send(null) : reply.code(404).send(notFound)
+    return deleted ? reply.code(204).send(null) : reply.code(404).send(noSuchMeal)
   })
 }
 export default meals

@@ -4,13 +4,12 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { getMealResponse, recomputeMealResponses } from '../../analytics/meal-response.js'
-import { DateTime, errors, IdParams } from '../schemas.js'
+import { badRequest, DateTime, DAY_MS, errors, IdParams, notFound, nullableNumber } from '../schemas.js'
 
 // One request recomputes at most a year of meals: one statement, a few thousand meals at most.
 const MAX_RECOMPUTE_SPAN_DAYS = 366
-const DAY_MS = 24 * 60 * 60 * 1000
 
-const num = (description: string) => Type.Union([Type.Number(), Type.Null()], { description })
+const num = nullableNumber
 const MealResponse = Type.Object({
   mealId: Type.String({ format: 'uuid' }),
   eatenAt: Type.String({ format: 'date-time', description: 't0 of every window below' }),
@@ -38,11 +37,11 @@ const RecomputeBody = Type.Object(
   { additionalProperties: false },
 )
 
-const notFound = { statusCode: 404, error: 'Not Found', message: 'no such meal' }
+const noSuchMeal = notFound('no such meal')
 
 const mealResponse: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/meals/:id/response', { schema: { params: IdParams, response: { 200: MealResponse, ...errors(400, 401, 404) } } }, async (request, reply) => {
-    return (await getMealResponse(app.db.sql, request.userId, request.params.id)) ?? reply.code(404).send(notFound)
+    return (await getMealResponse(app.db.sql, request.userId, request.params.id)) ?? reply.code(404).send(noSuchMeal)
   })
 
   app.post(
@@ -54,7 +53,7 @@ const mealResponse: FastifyPluginAsyncTypebox = async (app) => {
       const span = to.getTime() - from.getTime()
       if (span <= 0 || span > MAX_RECOMPUTE_SPAN_DAYS * DAY_MS) {
         const message = `to must be after from and at most ${MAX_RECOMPUTE_SPAN_DAYS} days later; split longer ranges`
-        return reply.code(400).send({ statusCode: 400, error: 'Bad Request', message, details: [{ field: 'body.to', message }] })
+        return reply.code(400).send(badRequest(message, [{ field: 'body.to', message }]))
       }
       return { recomputed: await recomputeMealResponses(app.db.sql, request.userId, from, to) }
     },
