@@ -107,7 +107,8 @@ start() {
       { log "could not start PostgreSQL; its log:"; tail -20 "$dir/server.log" >&2; exit 1; }
     log "cluster started on 127.0.0.1:$PORT"
   fi
-  for db in glucose glucose_test; do
+  # LOCAL_DB_NAME lets a developer keep a database of their own (e.g. a second test database) on the same cluster.
+  for db in glucose glucose_test ${LOCAL_DB_NAME:-}; do
     pg "$PG_BIN/psql" -h "$dir" -p "$PORT" -U "$DB_USER" -d postgres -tAc \
       "SELECT 1 FROM pg_database WHERE datname = '$db'" | grep -q 1 ||
       pg "$PG_BIN/createdb" -h "$dir" -p "$PORT" -U "$DB_USER" "$db"
