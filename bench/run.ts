@@ -9,7 +9,8 @@
 // BENCH_READ_USERS (10), BENCH_READ_CONNECTIONS (50), BENCH_READ_SECONDS (10), BENCH_READ_WARMUP_SECONDS (2),
 // BENCH_READ_IN_PROCESS (1), BENCH_SPLITS=1 (timing splits of the ingest and read paths, slower), BENCH_CPU_PROF=1
 // (a .cpuprofile per child server in bench/results/profiles). MIGRATE_ON_START=false skips the app's start-up
-// migration, for a database whose schema is managed otherwise.
+// migration, for a database whose schema is managed otherwise. BENCH_ONLY=core,<section> runs only those: the
+// sections (sync scale, Nightscout upload, analytics…) are listed in bench/sections/index.ts.
 import { execFileSync } from 'node:child_process'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { cpus, loadavg } from 'node:os'
@@ -20,7 +21,7 @@ import { connect } from '../src/db/connect.js'
 import { benchOptions } from './lib/options.js'
 import { onGrid } from './lib/readings.js'
 import { runRounds } from './lib/rounds.js'
-import { summary, targets } from './lib/summary.js'
+import { summary, targets, verdicts } from './lib/summary.js'
 import { round, timed } from './lib/timing.js'
 import { benchUserIds, countReadings, deleteBenchUsers } from './lib/users.js'
 import { buildWorkload, warmupBatch } from './lib/workload.js'
@@ -30,6 +31,8 @@ import { ingestSplitsScenario } from './scenarios/ingest-splits.js'
 import { prepareInsertValues } from './scenarios/insert-values.js'
 import { readsScenario } from './scenarios/reads.js'
 import { dropProbe, storageScenario } from './scenarios/storage.js'
+import { selectedSections } from './sections/index.js'
+import type { SectionResult } from './sections/section.js'
 
 const RESULTS = fileURLToPath(new URL('./results/', import.meta.url))
 const ROOT = fileURLToPath(new URL('../', import.meta.url))
@@ -95,7 +98,7 @@ async function ingestScenarios() {
   }
 }
 
-async function scenarios() {
+async function coreScenarios() {
   const vacuumBeforeIngestMs = await vacuum()
   const ingest = await ingestScenarios()
   const splits = options.splits ? await ingestSplitsScenario(sql, workload) : undefined
@@ -109,6 +112,17 @@ async function scenarios() {
   })
   const storage = await storageScenario(sql, workload)
   return { ingest: { ...ingest, ...(splits && { splits }) }, reads, storage, vacuumBeforeIngestMs }
+}
+
+const sections = selectedSections(options.only)
+const runCore = !options.only || options.only.includes('core')
+
+async function scenarios() {
+  const core = runCore ? await coreScenarios() : undefined
+  if (!runCore) await app.close() // the sections start servers of their own
+  const extra: Record<string, SectionResult> = {}
+  for (const section of sections) extra[section.name] = await section.run({ config, sql, env: process.env })
+  return { core, sections: extra }
 }
 
 let results: Awaited<ReturnType<typeof scenarios>>
@@ -136,10 +150,15 @@ const report = {
     cleanupMs,
     loadAverage1m: { before: round(loadBefore), after: round(loadavg()[0]!) },
   },
-  targets: targets(results.ingest, results.reads),
-  ...results,
+  targets: [
+    ...(results.core ? targets(results.core.ingest, results.core.reads) : []),
+    ...Object.values(results.sections).flatMap((s) => s.targets),
+  ],
+  ...results.core,
+  ...Object.fromEntries(Object.entries(results.sections).map(([name, s]) => [name, s.figures])),
 }
 await mkdir(RESULTS, { recursive: true })
 await writeFile(`${RESULTS}latest.json`, `${JSON.stringify(report, null, 2)}\n`)
 console.log(JSON.stringify(report, null, 2))
-console.log(`\n${summary(report)}`)
+const sectionTables = Object.values(results.sections).map((s) => s.table)
+console.log(`\n${[...(results.core ? [summary(results.core)] : []), ...sectionTables, verdicts(report.targets)].join('\n\n')}`)

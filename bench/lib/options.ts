@@ -9,6 +9,8 @@ export interface BenchOptions {
   readWarmupSeconds: number
   readInProcess: boolean
   splits: boolean
+  /** BENCH_ONLY: the sections to run (undefined: all). */
+  only: string[] | undefined
 }
 
 function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number): number {
@@ -37,5 +39,6 @@ export function benchOptions(env: NodeJS.ProcessEnv): BenchOptions {
     readWarmupSeconds: int(env, 'BENCH_READ_WARMUP_SECONDS', 2, 1),
     readInProcess: flag(env, 'BENCH_READ_IN_PROCESS', true),
     splits: flag(env, 'BENCH_SPLITS', false),
+    only: env.BENCH_ONLY ? env.BENCH_ONLY.split(',').map((name) => name.trim()).filter(Boolean) : undefined,
   }
 }
