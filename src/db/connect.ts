@@ -1,4 +1,6 @@
 // One postgres.js pool per process; Kysely shares it (kysely-postgres-js) so a request never holds two pools.
+import { once } from 'node:events'
+import net from 'node:net'
 import { Kysely } from 'kysely'
 import { PostgresJSDialect } from 'kysely-postgres-js'
 import postgres from 'postgres'
@@ -21,6 +23,8 @@ export function connect(url: string, options: { max?: number } = {}): Db {
     onnotice: () => {},
     idle_timeout: 60,
     connect_timeout: 10,
+    // A documented option (postgres.js README, "Custom socket") missing from its type definitions.
+    ...({ socket: openSocket } as object),
   })
   const kysely = new Kysely<Database>({ dialect: new PostgresJSDialect({ postgres: sql }) })
   return {
@@ -30,4 +34,25 @@ export function connect(url: string, options: { max?: number } = {}): Db {
       await sql.end({ timeout: 5 })
     },
   }
+}
+
+const CONNECT_TIMEOUT_MS = 10_000
+
+/**
+ * postgres.js 3.4 leaves Nagle's algorithm on. A COPY sends CopyData and CopyDone as small separate writes, and the
+ * second then waits for the server's delayed ACK: measured here, every COPY took ~95 ms instead of ~5 ms. This
+ * factory opens the connection postgres.js would (first host of the URL, or its Unix socket) with TCP_NODELAY set.
+ * postgres.js adds TLS on top of it when the URL asks for it.
+ */
+async function openSocket(options: { host: string[]; port: number[]; path?: string | false }): Promise<net.Socket> {
+  const socket = options.path
+    ? net.connect({ path: options.path })
+    : net.connect({ host: options.host[0]!, port: options.port[0]!, noDelay: true })
+  try {
+    await once(socket, 'connect', { signal: AbortSignal.timeout(CONNECT_TIMEOUT_MS) })
+  } catch (error) {
+    socket.destroy()
+    throw error
+  }
+  return socket
 }
