@@ -23,14 +23,15 @@ export interface MealScope {
  * statement computes and then skips unchanged rows. Returns the number of responses written.
  */
 export async function computeMealResponses(sql: Sql, scope: MealScope, options: { onlyStale: boolean }): Promise<number> {
-  // sql.unsafe only because the text comes from our own file; every value travels as a bind parameter.
-  const rows = await sql.unsafe(await query(), [
-    scope.mealIds ?? null,
-    scope.userId ?? null,
-    scope.from ?? null,
-    scope.to ?? null,
-    options.onlyStale,
-  ] as never[])
+  const text = await query()
+  const rows = await sql.begin(async (tx) => {
+    // No JIT for this statement. The planner cannot size the per-meal reading windows and overestimates the rows
+    // (570,495 estimated, 66,795 actual for a user-year), so the cost passes jit_above_cost and PostgreSQL compiles
+    // some 450 functions first: measured on a user-year, 4.0 s of JIT in a 4.85 s statement for 1,095 meals.
+    await tx`SET LOCAL jit = off`
+    // sql.unsafe only because the text comes from our own file; every value travels as a bind parameter.
+    return tx.unsafe(text, [scope.mealIds ?? null, scope.userId ?? null, scope.from ?? null, scope.to ?? null, options.onlyStale] as never[])
+  })
   return rows.length
 }
 

@@ -36,3 +36,20 @@ export const nullableNumber = (description: string) => Type.Union([Type.Number()
 export const Unit = Type.Enum(GLUCOSE_UNITS, { description: 'Glucose unit' })
 export const IdParams = Type.Object({ id: Type.String({ format: 'uuid' }) })
 export const DateTime = (description: string) => Type.String({ format: 'date-time', description })
+
+/**
+ * The [from, to) of a query with optional ends (`to` defaults to now, `from` to `defaultDays` before `to`), or the
+ * 400 answer when `to` is not after `from` or the span exceeds `maxDays`.
+ */
+export function queryRange(
+  query: { from?: string | undefined; to?: string | undefined },
+  defaultDays: number,
+  maxDays: number,
+): { from: Date; to: Date } | { error: ReturnType<typeof badRequest> & { details: Array<{ field: string; message: string }> } } {
+  const to = query.to ? new Date(query.to) : new Date()
+  const from = query.from ? new Date(query.from) : new Date(to.getTime() - defaultDays * DAY_MS)
+  const span = to.getTime() - from.getTime()
+  if (span > 0 && span <= maxDays * DAY_MS) return { from, to }
+  const message = `to must be after from and at most ${maxDays} days later; split longer ranges`
+  return { error: { ...badRequest(message), details: [{ field: 'querystring.to', message }] } }
+}

@@ -1,55 +1,34 @@
 // Meal responses on a real trace: iglu's example data from Hall et al. 2018 (19 people, Dexcom G4, 9 logged
 // meals), read from ../shared/reference/data (never copied into this repository; see its README for the licence).
-// Two independent checks: (1) a plain in-Node computation written differently from the SQL (areas by 1-second
-// numerical integration instead of trapezoids and triangles) agrees on every meal, gaps included; (2) iglu's own
-// published meal_metrics figures for subject 2133-018.
+// Three independent checks: (1) the plain in-Node computation (src/analytics/meal-response-in-node.ts, also the
+// bench's comparison path) agrees with the SQL on every meal and metric, gaps included; (2) its exact areas agree
+// with a 1-second numerical integration written here; (3) iglu's own published meal_metrics figures for 2133-018.
 import { existsSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
+import { responseInNode, type WindowReading } from '../../src/analytics/meal-response-in-node.js'
 import { startResponseApp } from '../meal-response-app.js'
 
 const DATA = fileURLToPath(new URL('../../../shared/reference/data/', import.meta.url))
 const absent = !existsSync(`${DATA}iglu_example_meals_hall.csv`)
 const csv = (file: string) => readFileSync(DATA + file, 'utf8').trim().split('\n').slice(1).map((line) => line.split(','))
 
-interface Point { t: number; g: number } // minutes from t0, mg/dL
-
-// The definitions of sql/meal-response.sql, restated plainly for one series.
-function reference(points: Point[]) {
-  const before = points.filter((p) => p.t >= -30 && p.t <= 0)
-  const fallback = points.filter((p) => p.t >= -60 && p.t < -30).at(-1)
-  const baseline = before.length ? before.reduce((s, p) => s + p.g, 0) / before.length : fallback?.g
-  if (baseline === undefined) return undefined
-  let peak: Point | undefined
-  for (const p of points) if (p.t > 0 && p.t <= 180 && (!peak || p.g > peak.g)) peak = p
-  if (!peak) return undefined
+/** Area above baseline over [0, min(end, last reading)] by 1-second steps of the linearly interpolated curve. */
+function numericIauc(points: WindowReading[], baseline: number, end: number): number {
   const value = (x: number) => {
     const i = points.findIndex((p) => p.t >= x)
     const a = points[i - 1]!
     const b = points[i]!
     return b.t === x ? b.g : a.g + ((b.g - a.g) * (x - a.t)) / (b.t - a.t)
   }
-  const last = points.at(-1)!.t
-  const iauc = (end: number) => {
-    const stop = Math.min(end, last)
-    const step = 1 / 60 // one second; reading times are whole seconds, so only baseline crossings fall between
-    let sum = 0
-    for (let x = 0; x < stop - 1e-9; x += step) {
-      const w = Math.min(step, stop - x)
-      sum += ((Math.max(value(x) - baseline, 0) + Math.max(value(x + w) - baseline, 0)) / 2) * w
-    }
-    return sum
+  const stop = Math.min(end, points.at(-1)!.t)
+  const step = 1 / 60 // one second; reading times are whole seconds, so only baseline crossings fall between
+  let sum = 0
+  for (let x = 0; x < stop - 1e-9; x += step) {
+    const w = Math.min(step, stop - x)
+    sum += ((Math.max(value(x) - baseline, 0) + Math.max(value(x + w) - baseline, 0)) / 2) * w
   }
-  let back: number | null = null
-  if (peak.g > baseline) {
-    const i = points.findIndex((p) => p.t > peak!.t && p.g <= baseline)
-    if (i > 0) {
-      const [a, b] = [points[i - 1]!, points[i]!]
-      const x = a.t + ((b.t - a.t) * (a.g - baseline)) / (a.g - b.g)
-      back = x <= 180 ? x : null
-    }
-  }
-  return { baseline, peak: peak.g, timeToPeak: peak.t, back, iauc2h: iauc(120), iauc3h: iauc(180) }
+  return sum
 }
 
 t.test('Hall 2018 (iglu example data): SQL and a plain in-Node computation agree on every meal', { skip: absent && `${DATA} is absent` }, async (t) => {
@@ -69,20 +48,26 @@ t.test('Hall 2018 (iglu example data): SQL and a plain in-Node computation agree
     }
     const got = await user.response(await user.meal(new Date(t0).toISOString(), meal))
     results[`${subject} ${meal}`] = got
-    const points = own.map((r) => ({ t: (Date.parse(r.time) - t0) / 60_000, g: r.value })).filter((p) => p.t >= -60 && p.t <= 240)
-    const want = reference(points)
+    const points = own.map((r) => ({ source: 'IMPORT', t: (Date.parse(r.time) - t0) / 60_000, g: r.value })).filter((p) => p.t >= -60 && p.t <= 240)
+    const want = responseInNode(points, ['IMPORT'])
     if (!want) {
       t.match(got, { noResponseReason: /no baseline/, score: null }, `${subject} ${meal}: no data before the meal`)
       continue
     }
     const near = (a: number | null, b: number | null, what: string) =>
       t.ok(a === b || (a !== null && b !== null && Math.abs(a - b) <= 0.1), `${subject} ${meal} ${what}: SQL ${a}, Node ${b}`)
+    near(want.iauc2h, numericIauc(points, want.baseline, 120), 'in-Node iAUC 2 h vs numerical integration')
+    near(want.iauc3h, numericIauc(points, want.baseline, 180), 'in-Node iAUC 3 h vs numerical integration')
     near(got.baselineMgDl, want.baseline, 'baseline')
     near(got.peakMgDl, want.peak, 'peak')
     near(got.timeToPeakMin, want.timeToPeak, 'time to peak')
     near(got.returnToBaselineMin, want.back, 'return to baseline')
     near(got.iauc2hMgDlMin, want.iauc2h, 'iAUC 2 h')
     near(got.iauc3hMgDlMin, want.iauc3h, 'iAUC 3 h')
+    near(got.coveragePct, want.coveragePct, 'coverage')
+    near(got.largestGapMin, want.largestGap, 'largest gap')
+    t.equal(got.score, want.score, `${subject} ${meal} score`)
+    t.same(got.flags, want.flags, `${subject} ${meal} flags`)
   }
   // Subject 2133-004's trace ends on 2016-09-27 04:33, before two of its meals; 2133-039 has real gaps.
   t.equal(Object.values(results).filter((r) => r.noResponseReason).length, 2)

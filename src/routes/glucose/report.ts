@@ -6,7 +6,8 @@ import { Type } from 'typebox'
 import { glucoseReport } from '../../analytics/glucose-report.js'
 import { badRequest, DateTime, DAY_MS, errors, nullableNumber } from '../schemas.js'
 
-// One request reads at most 90 days of raw readings (~26,000 per source): one statement, well under a second.
+// One request covers at most 90 days: the summary sums hourly rollup rows for periods over 3 days, but the AGP's
+// percentiles read the chosen source's raw readings (~26,000 for 90 days), well under a second.
 const MAX_SPAN_DAYS = 90
 // The consensus report period (Battelino et al. 2019): the default when `from` is not given.
 const DEFAULT_SPAN_DAYS = 14
@@ -30,10 +31,11 @@ const Report = Type.Object({
   gri: num('Glycemia risk index 0–100 (Klonoff et al. 2022)'),
   lbgi: num('Low blood glucose index (Kovatchev)'),
   hbgi: num('High blood glucose index (Kovatchev)'),
-  coveragePct: Type.Number({ description: '% of the period\'s 5-minute slots holding a reading' }),
+  coveragePct: Type.Number({ description: '% of the 5-minute UTC clock slots the period touches that hold a reading' }),
   periodDays: Type.Number(),
   sufficient: Type.Boolean({ description: 'At least 14 days and at least 70 % coverage (consensus)' }),
   insufficientReason: Type.Union([Type.String(), Type.Null()]),
+  fromRollups: Type.Boolean({ description: 'Summary summed from the hourly rollup for the whole hours (periods over 3 days); same numbers as from readings' }),
   agp: Type.Array(
     Type.Object({
       minuteOfDay: Type.Integer({ description: 'Bin start, minutes after local midnight (user time zone), 15-minute bins' }),

@@ -1,7 +1,9 @@
 // GET /api/v1/meals/:id/response (a meal's glucose response, computed on demand when missing or stale) and
-// POST /api/v1/meals/responses/recompute (recompute the caller's meals in a time range).
+// POST /api/v1/meals/responses/recompute (recompute the caller's meals in a time range). The response schema and
+// handler are exported for GET /api/v1/glucose/meal-response/:mealId, the name for the same answer.
 // Metric definitions: sql/meal-response.sql. All values are mg/dL, minutes, or mg/dL·min.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { FastifyInstance, FastifyReply } from 'fastify'
 import { Type } from 'typebox'
 import { getMealResponse, recomputeMealResponses } from '../../analytics/meal-response.js'
 import { badRequest, DateTime, DAY_MS, errors, IdParams, notFound, nullableNumber } from '../schemas.js'
@@ -10,7 +12,7 @@ import { badRequest, DateTime, DAY_MS, errors, IdParams, notFound, nullableNumbe
 const MAX_RECOMPUTE_SPAN_DAYS = 366
 
 const num = nullableNumber
-const MealResponse = Type.Object({
+export const MealResponse = Type.Object({
   mealId: Type.String({ format: 'uuid' }),
   eatenAt: Type.String({ format: 'date-time', description: 't0 of every window below' }),
   computedAt: Type.String({ format: 'date-time' }),
@@ -39,10 +41,17 @@ const RecomputeBody = Type.Object(
 
 const noSuchMeal = notFound('no such meal')
 
+/** Response schemas of every route that answers with a meal's response. */
+export const mealResponseReplies = { 200: MealResponse, ...errors(400, 401, 404) }
+
+/** The one handler body of both meal-response routes: the response, or 404 when the meal is not the caller's. */
+export async function replyMealResponse(app: FastifyInstance, userId: string, mealId: string, reply: FastifyReply) {
+  return (await getMealResponse(app.db.sql, userId, mealId)) ?? reply.code(404).send(noSuchMeal)
+}
+
 const mealResponse: FastifyPluginAsyncTypebox = async (app) => {
-  app.get('/meals/:id/response', { schema: { params: IdParams, response: { 200: MealResponse, ...errors(400, 401, 404) } } }, async (request, reply) => {
-    return (await getMealResponse(app.db.sql, request.userId, request.params.id)) ?? reply.code(404).send(noSuchMeal)
-  })
+  app.get('/meals/:id/response', { schema: { params: IdParams, response: mealResponseReplies } }, async (request, reply) =>
+    replyMealResponse(app, request.userId, request.params.id, reply))
 
   app.post(
     '/meals/responses/recompute',
