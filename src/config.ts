@@ -40,6 +40,9 @@ const EnvSchema = Type.Object({
   // production must not (server-side request forgery). Defaults to true except when NODE_ENV=production.
   PROVIDER_ALLOW_PRIVATE_HOSTS: Type.Optional(Type.Boolean()),
   RATE_LIMIT_PER_MINUTE: Type.Integer({ default: 600, minimum: 1 }),
+  // The service's public address (scheme, host, optional path; no trailing slash needed), used in the Nightscout
+  // upload URLs shown to users. Unset: the address each request reached (right unless behind a proxy).
+  PUBLIC_BASE_URL: Type.Optional(Type.String({ pattern: '^https?://[^?#]+$' })),
   // AES-256-GCM keys for stored provider credentials: `[id:]key` (32 bytes as 64 hex or base64), comma-separated.
   // The first encrypts; the others only decrypt, so a rotated-out key keeps working until everything is re-encrypted.
   CREDENTIALS_KEY: Type.Optional(Type.String({ minLength: 1 })),
@@ -55,6 +58,21 @@ const EnvSchema = Type.Object({
   // The app version we announce: LibreView refuses older ones with 403 (>= 4.16.0 since 2025-10, PROVIDERS.md).
   // Raise it when connections fail with "requires app version".
   LIBRE_LINK_UP_VERSION: Type.String({ default: '4.16.0', pattern: '^\\d+(\\.\\d+){1,3}$' }),
+  // The sync engine (src/sync/). `serve` runs the API and a sync worker together unless SYNC_WORKER=false (then run
+  // `npm run worker` processes separately; any number may run at once).
+  SYNC_WORKER: Type.Boolean({ default: true }),
+  // How often a worker enqueues the connections that are due, spreading them over the next interval.
+  SYNC_TICK_SECONDS: Type.Integer({ default: 15, minimum: 1, maximum: 300 }),
+  // Syncs in flight per worker process: mostly waiting on provider HTTP, so well above the core count.
+  SYNC_CONCURRENCY: Type.Integer({ default: 16, minimum: 1, maximum: 256 }),
+  // A sync job whose worker stops sending heartbeats for this long (it died) is retried by another worker.
+  SYNC_JOB_HEARTBEAT_SECONDS: Type.Integer({ default: 30, minimum: 10 }),
+  // How often pg-boss's monitor looks for those (and for expired jobs); lower means faster recovery, more queries.
+  SYNC_MONITOR_SECONDS: Type.Integer({ default: 30, minimum: 1, maximum: 3600 }),
+  // First delay before a crashed sync job is retried; it doubles with each further crash (up to 10 minutes).
+  SYNC_RETRY_DELAY_SECONDS: Type.Integer({ default: 30, minimum: 1, maximum: 600 }),
+  // Dexcom's request budget for the whole app (60,000 per hour, PROVIDERS.md); the scheduler stays within it.
+  DEXCOM_REQUESTS_PER_HOUR: Type.Integer({ default: 60_000, minimum: 1 }),
 })
 type Env = Static<typeof EnvSchema>
 
@@ -73,12 +91,28 @@ export interface Config {
   bodyLimitBytes: number
   importMaxBytes: number
   rateLimitPerMinute: number
+  publicBaseUrl: string | undefined
   /** Whether user-supplied provider URLs may resolve to loopback or private addresses (src/providers/public-host.ts). */
   providerAllowPrivateHosts: boolean
   /** Raw keys, current first; src/providers/crypto.ts parses and checks them. */
   credentialKeys: string[]
   dexcom: { clientId: string | undefined; clientSecret: string | undefined; redirectUri: string; baseUrl: string }
   libreLinkUp: { baseUrl: string; regionUrlTemplate: string; version: string }
+  sync: SyncConfig
+}
+
+export interface SyncConfig {
+  /** Whether `serve` also runs a sync worker. */
+  worker: boolean
+  tickSeconds: number
+  concurrency: number
+  heartbeatSeconds: number
+  /** How often pg-boss looks for expired jobs and missed heartbeats (its monitor), in seconds. */
+  monitorSeconds: number
+  /** First delay before a crashed sync job is retried (doubling after each crash). */
+  retryDelaySeconds: number
+  /** Per-provider request budgets (per hour) overriding the providers' own (ProviderLimits.rateLimit). */
+  requestsPerHour: Record<string, number>
 }
 
 export function loadConfig(source: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
@@ -102,6 +136,7 @@ function fromEnv(env: Env): Config {
     bodyLimitBytes: env.BODY_LIMIT_BYTES,
     importMaxBytes: env.IMPORT_MAX_BYTES,
     rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,
+    publicBaseUrl: env.PUBLIC_BASE_URL?.replace(/\/+$/, ''),
     providerAllowPrivateHosts: env.PROVIDER_ALLOW_PRIVATE_HOSTS ?? env.NODE_ENV !== 'production',
     credentialKeys: credentialKeys(env),
     dexcom: {
@@ -114,6 +149,15 @@ function fromEnv(env: Env): Config {
       baseUrl: env.LIBRE_LINK_UP_BASE_URL.replace(/\/+$/, ''),
       regionUrlTemplate: env.LIBRE_LINK_UP_REGION_URL.replace(/\/+$/, ''),
       version: env.LIBRE_LINK_UP_VERSION,
+    },
+    sync: {
+      worker: env.SYNC_WORKER,
+      tickSeconds: env.SYNC_TICK_SECONDS,
+      concurrency: env.SYNC_CONCURRENCY,
+      heartbeatSeconds: env.SYNC_JOB_HEARTBEAT_SECONDS,
+      monitorSeconds: env.SYNC_MONITOR_SECONDS,
+      retryDelaySeconds: env.SYNC_RETRY_DELAY_SECONDS,
+      requestsPerHour: { dexcom: env.DEXCOM_REQUESTS_PER_HOUR },
     },
   }
 }

@@ -6,4 +6,5 @@ export const TRENDS = [
 export type Trend = (typeof TRENDS)[number]
 
 export const READING_SOURCES = ['DEXCOM', 'LIBRE', 'LEVELS', 'NIGHTSCOUT', 'MANUAL', 'IMPORT'] as const
-export type ReadingSource = (typeof READING_SOURCES)[number]
+// Written only by the Nightscout-compatible upload API (migrations/0014), so not a choice of the bearer ingest.
+export type ReadingSource = (typeof READING_SOURCES)[number] | 'NIGHTSCOUT_UPLOAD'

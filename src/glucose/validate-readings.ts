@@ -22,7 +22,7 @@ export interface ItemProblem {
 const ALLOWED_FIELDS = new Set(['time', 'value', 'trend', 'trendRate', 'recordId'])
 const TREND_SET: ReadonlySet<string> = new Set(TRENDS)
 // An ISO 8601 date-time that names its offset: without one the instant is ambiguous.
-const ISO_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/i
+export const ISO_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/i
 
 export function validateReadings(items: readonly unknown[], unit: GlucoseUnit, now = new Date()) {
   const valid: ReadingRow[] = []
