@@ -8,9 +8,14 @@ import { schemaController } from './http/validator.js'
 import auth from './plugins/auth.js'
 import db from './plugins/db.js'
 import errors from './plugins/errors.js'
+import jobs from './plugins/jobs.js'
 import rateLimit from './plugins/rate-limit.js'
+import adminSync from './routes/admin/sync.js'
 import connections from './routes/connections/index.js'
+import detectedMeals from './routes/glucose/detected-meals.js'
+import insights from './routes/glucose/insights.js'
 import latest from './routes/glucose/latest.js'
+import glucoseMealResponse from './routes/glucose/meal-response.js'
 import readings from './routes/glucose/readings.js'
 import report from './routes/glucose/report.js'
 import health from './routes/health.js'
@@ -18,6 +23,8 @@ import imports from './routes/imports/index.js'
 import meals from './routes/meals/index.js'
 import mealResponse from './routes/meals/response.js'
 import me from './routes/me.js'
+import nightscoutUpload from './routes/nightscout-upload/index.js'
+import nightscoutUploadSettings from './routes/nightscout-upload/settings.js'
 
 /**
  * Log options. Never log what a request carries: credentials in headers, health data in bodies, and query strings
@@ -50,6 +57,7 @@ export async function buildApp(config: Config, options: { logStream?: { write(li
   await app.register(errors)
   await app.register(db, { databaseUrl: config.databaseUrl, poolMax: config.dbPoolMax, migrateOnStart: config.migrateOnStart })
   await app.register(auth, { jwt: config.jwt, issuer: config.jwtIssuer, audience: config.jwtAudience })
+  await app.register(jobs, { config })
   // Before any route: the plugin attaches its limit to routes as they are added.
   await app.register(rateLimit, { perMinute: config.rateLimitPerMinute })
   app.addHook('onSend', async (_request, reply) => {
@@ -59,16 +67,23 @@ export async function buildApp(config: Config, options: { logStream?: { write(li
   await app.register(health)
   // Outside the bearer scope below: the OAuth callback is authorized by its single-use state (see the plugin).
   await app.register(connections, { prefix: '/api/v1', config })
+  // Nightscout-compatible upload routes: authenticated by the site's upload secret, not a bearer token.
+  await app.register(nightscoutUpload, { perMinute: config.rateLimitPerMinute })
   await app.register(
     async (api) => {
       api.addHook('onRequest', api.authenticate)
       await api.register(me)
+      await api.register(adminSync)
       await api.register(readings, { maxReadings: config.ingestMaxReadings })
       await api.register(latest)
       await api.register(meals)
       await api.register(mealResponse)
+      await api.register(glucoseMealResponse)
+      await api.register(insights)
+      await api.register(detectedMeals)
       await api.register(report)
       await api.register(imports, { maxBytes: config.importMaxBytes })
+      await api.register(nightscoutUploadSettings, { publicBaseUrl: config.publicBaseUrl })
     },
     { prefix: '/api/v1' },
   )

@@ -1,6 +1,6 @@
 // Shared test setup: the real app on a real port against the real test database (DATABASE_URL, set by `npm test`),
 // and users with signed tokens. Every test works on fresh random users, so test files can run in parallel.
-import { randomUUID } from 'node:crypto'
+import { randomBytes, randomUUID } from 'node:crypto'
 import type { Test } from 'tap'
 import { buildApp } from '../src/app.js'
 import { signToken } from '../src/auth/sign-token.js'
@@ -9,7 +9,8 @@ import { connect, type Db } from '../src/db/connect.js'
 
 export function testConfig(overrides: Partial<Config> = {}): Config {
   // The schema is migrated once by scripts/test.sh; test/db/migrate.test.ts covers migrating on its own database.
-  return loadConfig({ ...process.env, LOG_LEVEL: 'silent', MIGRATE_ON_START: 'false' }, overrides)
+  // No sync worker in the app: tests that need one start it themselves (test/sync/).
+  return loadConfig({ ...process.env, LOG_LEVEL: 'silent', MIGRATE_ON_START: 'false', SYNC_WORKER: 'false' }, overrides)
 }
 
 export interface Running {
@@ -76,4 +77,23 @@ export function series(count: number, opts: { stepMinutes?: number; endMinutesAg
 export async function countReadings(db: Db, userId: string): Promise<number> {
   const [row] = await db.sql<{ n: number }[]>`SELECT count(*)::int AS n FROM glucose_readings WHERE user_id = ${userId}`
   return row!.n
+}
+
+/**
+ * An empty database of its own for the test `t` (on the test cluster), dropped when `t` ends: for tests that
+ * migrate from nothing, or whose workers would otherwise act on every other test file's rows.
+ */
+export async function freshDatabase(t: Test, prefix: string, poolMax = 2): Promise<{ url: string; db: Db }> {
+  const url = new URL(testConfig().databaseUrl)
+  const name = `${prefix}_${randomBytes(4).toString('hex')}`
+  const admin = connect(url.toString(), { max: 1 })
+  await admin.sql.unsafe(`CREATE DATABASE ${name}`) // generated above, not user input
+  url.pathname = `/${name}`
+  const db = connect(url.toString(), { max: poolMax })
+  t.teardown(async () => {
+    await db.close()
+    await admin.sql.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
+    await admin.close()
+  })
+  return { url: url.toString(), db }
 }

@@ -13,7 +13,8 @@ export interface BenchOptions {
   only: string[] | undefined
 }
 
-function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number): number {
+/** A BENCH_* integer knob: `fallback` when unset, an error naming the variable when it is not an integer ≥ min. */
+export function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number): number {
   const raw = env[name]
   if (raw === undefined || raw === '') return fallback
   const value = Number(raw)

@@ -3,7 +3,8 @@
 import { createSigner } from 'fast-jwt'
 import type { Config } from '../config.js'
 
-export function signToken(config: Config, userId: string, expiresInSeconds = 30 * 24 * 3600): string {
+/** `scope`: space-separated scopes, e.g. `admin` for the operator routes. */
+export function signToken(config: Config, userId: string, expiresInSeconds = 30 * 24 * 3600, scope?: string): string {
   if (config.jwt.algorithm !== 'HS256') throw new Error('tokens can be signed here only with JWT_SECRET (HS256)')
   const sign = createSigner({
     key: config.jwt.key,
@@ -12,5 +13,5 @@ export function signToken(config: Config, userId: string, expiresInSeconds = 30 
     ...(config.jwtIssuer && { iss: config.jwtIssuer }),
     ...(config.jwtAudience && { aud: config.jwtAudience }),
   })
-  return sign({ sub: userId })
+  return sign({ sub: userId, ...(scope && { scope }) })
 }

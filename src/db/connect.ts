@@ -56,3 +56,21 @@ async function openSocket(options: { host: string[]; port: number[]; path?: stri
   }
   return socket
 }
+
+/**
+ * `sql.begin(fn)` that also works on a reserved connection (`sql.reserve()`), which in postgres.js 3.4 has no
+ * `begin` although its type says so: there the transaction is BEGIN/COMMIT on that one connection. A sync holds a
+ * reserved connection for its lock and runs all its statements on it (src/providers/sync-connection.ts).
+ */
+export async function transaction<T>(sql: Sql, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  if (typeof (sql as { begin?: unknown }).begin === 'function') return sql.begin(fn) as Promise<T>
+  await sql`BEGIN`
+  try {
+    const result = await fn(sql as unknown as Tx)
+    await sql`COMMIT`
+    return result
+  } catch (error) {
+    await sql`ROLLBACK`
+    throw error
+  }
+}

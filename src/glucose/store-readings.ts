@@ -2,7 +2,7 @@
 // re-sent reading into a no-op, and a revised one (same instant, new value: Dexcom revises EGVs) into an update.
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import type { Sql, Tx } from '../db/connect.js'
+import { transaction, type Sql, type Tx } from '../db/connect.js'
 import { MAX_MG_DL, MIN_MG_DL } from './limits.js'
 import { TRENDS, type ReadingSource } from './trends.js'
 import type { ReadingRow } from './validate-readings.js'
@@ -25,7 +25,7 @@ export interface StoreResult {
 export async function storeReadings(sql: Sql, userId: string, source: ReadingSource, rows: ReadingRow[]): Promise<StoreResult> {
   const unique = lastPerInstant(rows)
   if (unique.length === 0) return { inserted: 0, updated: 0, unchanged: rows.length }
-  return sql.begin(async (tx) => {
+  return transaction(sql, async (tx) => {
     await tx`SELECT pg_advisory_xact_lock(hashtextextended(${`glucose_readings:${userId}:${source}`}, 0))`
     const [user] = await tx`SELECT 1 FROM users WHERE id = ${userId} FOR KEY SHARE`
     if (!user) throw new Error(`user ${userId} does not exist`)

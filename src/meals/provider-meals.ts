@@ -1,14 +1,14 @@
 // Meals that come from a provider's events (Dexcom carbs), stored with source 'provider' and the provider's
 // recordId, so a re-sync updates the same meal (unique index meals_user_source_record) and a deleted event
 // deletes it.
-import type { Sql } from '../db/connect.js'
+import { transaction, type Sql } from '../db/connect.js'
 import type { ProviderMeal } from '../providers/provider.js'
 
 export async function upsertProviderMeals(sql: Sql, userId: string, meals: ProviderMeal[]): Promise<{ inserted: number; updated: number }> {
   // The same recordId twice in one statement would make ON CONFLICT touch a row twice (an error): the later wins.
   const unique = [...new Map(meals.map((m) => [m.recordId, m])).values()]
   if (unique.length === 0) return { inserted: 0, updated: 0 }
-  return sql.begin(async (tx) => {
+  return transaction(sql, async (tx) => {
     const changed = await tx<{ id: string; recordId: string; inserted: boolean }[]>`
       INSERT INTO meals AS m (user_id, eaten_at, name, source, source_record_id)
       SELECT ${userId}::uuid, t.eaten_at, t.name, 'provider', t.record_id

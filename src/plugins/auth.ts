@@ -9,9 +9,13 @@ import { ensureUser } from '../users/users.js'
 declare module 'fastify' {
   interface FastifyInstance {
     authenticate(request: FastifyRequest, reply: FastifyReply): Promise<void>
+    /** A preHandler (after authenticate) that answers 403 unless the token's `scope` claim lists `scope`. */
+    requireScope(scope: string): (request: FastifyRequest, reply: FastifyReply) => Promise<void>
   }
   interface FastifyRequest {
     userId: string
+    /** The token's `scope` claim (OAuth 2 style: space-separated), e.g. `admin` for operator routes; '' if none. */
+    scope: string
   }
 }
 
@@ -36,14 +40,16 @@ export default fp<AuthPluginOptions>(
     })
     const knownUsers = new Set<string>()
     app.decorateRequest('userId', '')
+    app.decorateRequest('scope', '')
 
     app.decorate('authenticate', async (request: FastifyRequest, reply: FastifyReply) => {
       const header = request.headers.authorization
       const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined
       if (!token) return unauthorized(reply, 'missing bearer token: send Authorization: Bearer <jwt>')
       let sub: unknown
+      let scope: unknown
       try {
-        sub = (verify(token) as { sub?: unknown }).sub
+        ;({ sub, scope } = verify(token) as { sub?: unknown; scope?: unknown })
       } catch (error) {
         const why = error instanceof TokenError && error.code === TokenError.codes.expired ? 'token expired' : 'invalid token'
         return unauthorized(reply, why)
@@ -56,6 +62,13 @@ export default fp<AuthPluginOptions>(
         knownUsers.add(userId)
       }
       request.userId = userId
+      request.scope = typeof scope === 'string' ? scope : ''
+    })
+
+    app.decorate('requireScope', (scope: string) => async (request: FastifyRequest, reply: FastifyReply) => {
+      if (!request.scope.split(' ').includes(scope)) {
+        return reply.code(403).send({ statusCode: 403, error: 'Forbidden', message: `this route needs a token with the "${scope}" scope` })
+      }
     })
   },
   { name: 'auth', dependencies: ['db'] },

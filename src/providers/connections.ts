@@ -24,6 +24,7 @@ export interface ConnectionForSync {
   status: string
   credentialsEncrypted: Uint8Array | null
   syncCursor: SyncCursor
+  consecutiveFailures: number
 }
 
 /** The AAD of a connection's credentials: a ciphertext moved to another user's or provider's row will not decrypt. */
@@ -35,13 +36,14 @@ export async function saveConnection(
   input: { userId: string; provider: string; region: string | null; credentials: Credentials },
 ): Promise<string> {
   const encrypted = cipher.encryptJson(input.credentials, credentialContext(input.userId, input.provider))
-  // Reconnecting keeps the sync cursor: the readings already stored need not be fetched again.
+  // Reconnecting keeps the sync cursor: the readings already stored need not be fetched again. Due at once: the
+  // scheduler's next tick starts the first sync (src/sync/scheduler.ts).
   const [row] = await sql<{ id: string }[]>`
-    INSERT INTO cgm_connections (user_id, provider, status, region, credentials_encrypted)
-    VALUES (${input.userId}, ${input.provider}, 'active', ${input.region}, ${encrypted})
+    INSERT INTO cgm_connections (user_id, provider, status, region, credentials_encrypted, next_sync_at)
+    VALUES (${input.userId}, ${input.provider}, 'active', ${input.region}, ${encrypted}, now())
     ON CONFLICT (user_id, provider) DO UPDATE
       SET status = 'active', region = EXCLUDED.region, credentials_encrypted = EXCLUDED.credentials_encrypted,
-          last_error = NULL, consecutive_failures = 0, updated_at = now()
+          last_error = NULL, consecutive_failures = 0, next_sync_at = now(), updated_at = now()
     RETURNING id`
   return row!.id
 }
@@ -75,7 +77,8 @@ export async function getConnectionView(sql: Sql, userId: string, id: string): P
 
 export async function getConnectionForSync(sql: Sql, userId: string, id: string): Promise<ConnectionForSync | undefined> {
   const [row] = await sql<ConnectionForSync[]>`
-    SELECT id, user_id AS "userId", provider, status, credentials_encrypted AS "credentialsEncrypted", sync_cursor AS "syncCursor"
+    SELECT id, user_id AS "userId", provider, status, credentials_encrypted AS "credentialsEncrypted", sync_cursor AS "syncCursor",
+           consecutive_failures AS "consecutiveFailures"
     FROM cgm_connections WHERE id = ${id} AND user_id = ${userId}`
   return row
 }
@@ -89,20 +92,26 @@ export async function saveCursor(sql: Sql, id: string, cursor: SyncCursor): Prom
   await sql`UPDATE cgm_connections SET sync_cursor = ${sql.json(cursor)}, updated_at = now() WHERE id = ${id}`
 }
 
-export async function recordSuccess(sql: Sql, id: string, lastReadingAt: Date | null): Promise<void> {
+export async function recordSuccess(sql: Sql, id: string, lastReadingAt: Date | null, nextSyncAt: Date | null): Promise<void> {
   await sql`
     UPDATE cgm_connections
     SET status = 'active', last_sync_at = now(), last_success_at = now(), last_error = NULL, consecutive_failures = 0,
-        last_reading_at = GREATEST(last_reading_at, ${lastReadingAt}::timestamptz), updated_at = now()
+        last_reading_at = GREATEST(last_reading_at, ${lastReadingAt}::timestamptz), next_sync_at = ${nextSyncAt},
+        updated_at = now()
     WHERE id = ${id}`
 }
 
-/** `status` null keeps the current status (a transient failure: the next sync may well succeed). */
-export async function recordFailure(sql: Sql, id: string, status: 'reauth_required' | 'error' | null, message: string): Promise<void> {
+/**
+ * `status` null keeps the current status (a transient failure: the next sync may well succeed); `nextSyncAt` null
+ * stops scheduling until the user reconnects.
+ */
+export async function recordFailure(
+  sql: Sql, id: string, status: 'reauth_required' | 'error' | null, message: string, nextSyncAt: Date | null,
+): Promise<void> {
   await sql`
     UPDATE cgm_connections
     SET status = COALESCE(${status}::text, status), last_sync_at = now(), last_error = ${message.slice(0, 500)},
-        consecutive_failures = consecutive_failures + 1, updated_at = now()
+        consecutive_failures = consecutive_failures + 1, next_sync_at = ${nextSyncAt}, updated_at = now()
     WHERE id = ${id}`
 }
 

@@ -17,10 +17,15 @@ export interface ProviderLimits {
   maxWindowMs: number
   /** How often new readings appear, i.e. the useful polling interval. */
   cadenceMs: number
-  /** The provider's request budget for our whole app. */
-  rateLimit: { requests: number; perMs: number }
+  /**
+   * The provider's request budget: for our whole app (Dexcom counts every call of every user against the app), or
+   * per connection (a user's own account or site). The scheduler rations app-wide budgets across connections.
+   */
+  rateLimit: { requests: number; perMs: number; per: 'app' | 'connection' }
   /** How late data typically reaches the API: a scheduler should not expect anything newer. */
   dataDelayMs: number
+  /** Requests one routine (incremental) sync makes at most: what the scheduler budgets per sync. */
+  requestsPerSync: number
 }
 
 /** A meal derived from a provider event (e.g. a Dexcom carbs event), upserted by (user, recordId). */

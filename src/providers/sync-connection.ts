@@ -1,5 +1,7 @@
 // Pulls one connection's new data now: provider batches (one provider-sized window each) are stored as they
-// arrive, so a failure half-way keeps what was stored, and the cursor only moves once everything is in.
+// arrive, so a failure half-way keeps what was stored, and the cursor moves only after its batch's readings are
+// committed (never ahead of them). Called by the sync job (src/sync/) and by POST /connections/:id/sync; both end
+// by setting when the connection is next due (src/sync/next-sync.ts) and log a sync_runs row.
 import type { Sql } from '../db/connect.js'
 import { storeReadings } from '../glucose/store-readings.js'
 import { deleteProviderMeals, upsertProviderMeals } from '../meals/provider-meals.js'
@@ -9,6 +11,9 @@ import {
 import type { CredentialCipher } from './crypto.js'
 import { ProviderError, type CgmProvider, type Credentials } from './provider.js'
 import type { ProviderRegistry } from './registry.js'
+import { changedSpan } from '../sync/jobs.js'
+import { nextSyncAt, outcomeOf } from '../sync/next-sync.js'
+import { finishRun, startRun, type SyncTrigger } from '../sync/sync-runs.js'
 
 export interface SyncDeps {
   sql: Sql
@@ -19,6 +24,8 @@ export interface SyncDeps {
 export interface SyncResult {
   readings: { received: number; inserted: number; updated: number; unchanged: number; skipped: Record<string, number> }
   meals: { inserted: number; updated: number; deleted: number }
+  /** The time span of the readings this sync inserted or updated (null: none), for the analysis it triggers. */
+  changed: { userId: string; from: Date; to: Date } | null
 }
 
 /** Why a sync did not start; the route turns each into a status code. */
@@ -33,7 +40,9 @@ export class SyncRefused extends Error {
 const SYNC_LOCK_NAMESPACE = 7_411_903
 
 /** Undefined when the connection is not this user's (or does not exist): the caller cannot tell which. */
-export async function syncConnection(deps: SyncDeps, userId: string, connectionId: string): Promise<SyncResult | undefined> {
+export async function syncConnection(
+  deps: SyncDeps, userId: string, connectionId: string, trigger: SyncTrigger = { kind: 'manual' },
+): Promise<SyncResult | undefined> {
   const connection = await getConnectionForSync(deps.sql, userId, connectionId)
   if (!connection) return undefined
   const provider = deps.providers.get(connection.provider)
@@ -44,28 +53,32 @@ export async function syncConnection(deps: SyncDeps, userId: string, connectionI
   }
 
   // One sync per connection at a time: two would both refresh the token, and the second refresh would present an
-  // already-rotated refresh token and be told invalid_grant. A session-level lock on a reserved connection.
-  const lock = await deps.sql.reserve()
+  // already-rotated refresh token and be told invalid_grant. A session-level lock, on a connection reserved for the
+  // whole sync, which also runs every query of the sync: a sync needs exactly one pooled connection, so syncs beyond
+  // the pool size wait for one instead of holding locks while waiting for a second (a deadlock).
+  const reserved = await deps.sql.reserve()
   try {
-    const [row] = await lock<{ locked: boolean }[]>`SELECT pg_try_advisory_lock(${SYNC_LOCK_NAMESPACE}, hashtext(${connection.id})) AS locked`
+    const [row] = await reserved<{ locked: boolean }[]>`SELECT pg_try_advisory_lock(${SYNC_LOCK_NAMESPACE}, hashtext(${connection.id})) AS locked`
     if (!row?.locked) throw new SyncRefused('busy', 'a sync of this connection is already running; try again when it ends')
     try {
-      return await run(deps, connection, provider)
+      return await run({ ...deps, sql: reserved }, connection, provider, trigger)
     } finally {
-      await lock`SELECT pg_advisory_unlock(${SYNC_LOCK_NAMESPACE}, hashtext(${connection.id}))`
+      await reserved`SELECT pg_advisory_unlock(${SYNC_LOCK_NAMESPACE}, hashtext(${connection.id}))`
     }
   } finally {
-    lock.release()
+    reserved.release()
   }
 }
 
-async function run(deps: SyncDeps, connection: ConnectionForSync, provider: CgmProvider): Promise<SyncResult> {
+async function run(deps: SyncDeps, connection: ConnectionForSync, provider: CgmProvider, trigger: SyncTrigger): Promise<SyncResult> {
   const { sql } = deps
   const result: SyncResult = {
     readings: { received: 0, inserted: 0, updated: 0, unchanged: 0, skipped: {} },
     meals: { inserted: 0, updated: 0, deleted: 0 },
+    changed: null,
   }
   let lastReadingAt: Date | null = null
+  const runId = await startRun(sql, connection, trigger)
   try {
     const credentials = deps.cipher.decryptJson<Credentials>(connection.credentialsEncrypted!, credentialContext(connection.userId, connection.provider))
     const batches = provider.fetchSince({
@@ -81,6 +94,7 @@ async function run(deps: SyncDeps, connection: ConnectionForSync, provider: CgmP
       result.readings.unchanged += stored.unchanged
       for (const [reason, n] of Object.entries(batch.skipped)) result.readings.skipped[reason] = (result.readings.skipped[reason] ?? 0) + n
       for (const r of batch.readings) if (!lastReadingAt || r.time > lastReadingAt) lastReadingAt = r.time
+      if (stored.inserted + stored.updated > 0) result.changed = widen(result.changed, changedSpan(connection.userId, batch.readings))
       const meals = await upsertProviderMeals(sql, connection.userId, batch.meals)
       result.meals.inserted += meals.inserted
       result.meals.updated += meals.updated
@@ -88,17 +102,27 @@ async function run(deps: SyncDeps, connection: ConnectionForSync, provider: CgmP
       await saveCursor(sql, connection.id, batch.cursor)
     }
   } catch (error) {
-    if (error instanceof ProviderError) {
-      // Transient kinds keep the status; action_required is 'error', not reauth_required: once the user has acted
-      // at the provider (accepted its terms), the next sync works with the same credentials.
-      const transient = error.kind === 'rate_limited' || error.kind === 'unavailable'
-      const status = error.kind === 'reauth_required' ? 'reauth_required' : transient ? null : 'error'
-      await recordFailure(sql, connection.id, status, error.message)
-    } else {
-      await recordFailure(sql, connection.id, null, 'internal error during sync; see the service log')
-    }
+    const outcome = outcomeOf(error)
+    const failures = connection.consecutiveFailures + 1
+    const next = nextSyncAt({
+      outcome, now: Date.now(), cadenceMs: provider.limits.cadenceMs, failures,
+      retryAfterSeconds: error instanceof ProviderError ? error.retryAfterSeconds : undefined,
+    })
+    // Transient kinds keep the status; action_required is 'error', not reauth_required: once the user has acted
+    // at the provider (accepted its terms), the next sync works with the same credentials.
+    const status = outcome === 'reauth_required' ? 'reauth_required' : outcome === 'error' ? 'error' : null
+    const message = error instanceof ProviderError ? error.message : 'internal error during sync; see the service log'
+    await recordFailure(sql, connection.id, status, message, next)
+    await finishRun(sql, runId, outcome, result.readings.inserted + result.readings.updated, message)
     throw error
   }
-  await recordSuccess(sql, connection.id, lastReadingAt)
+  const next = nextSyncAt({ outcome: 'ok', now: Date.now(), cadenceMs: provider.limits.cadenceMs, failures: 0 })
+  await recordSuccess(sql, connection.id, lastReadingAt, next)
+  await finishRun(sql, runId, 'ok', result.readings.inserted + result.readings.updated, null)
   return result
+}
+
+function widen(a: SyncResult['changed'], b: SyncResult['changed']): SyncResult['changed'] {
+  if (!a || !b) return a ?? b
+  return { userId: a.userId, from: a.from < b.from ? a.from : b.from, to: a.to > b.to ? a.to : b.to }
 }

@@ -17,6 +17,8 @@ export interface FailureSpec {
   pathPrefix?: string;
   /** Sent as Retry-After on 429/503. */
   retryAfterSeconds?: number;
+  /** How many matching requests succeed before the failures start (default 0), e.g. to fail a sync half-way. */
+  after?: number;
 }
 
 export interface RecordedRequest {
@@ -50,6 +52,8 @@ export interface Harness {
   advanceClock(ms: number): void;
   injectFailures(spec: FailureSpec): void;
   clearFailures(): void;
+  /** Every provider request is answered this many milliseconds late (default 0): a real API's latency. */
+  setLatency(ms: number): void;
   /** Requests the service made (test-control calls excluded), oldest first. */
   requests(pathPrefix?: string): RecordedRequest[];
   lastRequest(pathPrefix?: string): RecordedRequest | undefined;
@@ -60,15 +64,17 @@ export interface Harness {
 }
 
 /** The test controls every simulator offers (its own interface adds the provider's). */
-export type SimulatorControls = Pick<Harness, 'now' | 'advanceClock' | 'injectFailures' | 'clearFailures' | 'requests' | 'lastRequest' | 'callCount' | 'resetCalls'>;
+export type SimulatorControls = Pick<Harness, 'now' | 'advanceClock' | 'injectFailures' | 'clearFailures' | 'setLatency' | 'requests' | 'lastRequest' | 'callCount' | 'resetCalls'>;
 
 export function controlsOf(h: Harness): SimulatorControls {
-  const { now, advanceClock, injectFailures, clearFailures, requests, lastRequest, callCount, resetCalls } = h;
-  return { now, advanceClock, injectFailures, clearFailures, requests, lastRequest, callCount, resetCalls };
+  const { now, advanceClock, injectFailures, clearFailures, setLatency, requests, lastRequest, callCount, resetCalls } = h;
+  return { now, advanceClock, injectFailures, clearFailures, setLatency, requests, lastRequest, callCount, resetCalls };
 }
 
 interface PendingFailure {
   status: number | 'timeout';
+  /** Matching requests still to let through before failing. */
+  skip: number;
   remaining: number;
   pathPrefix: string;
   retryAfterSeconds: number | undefined;
@@ -85,6 +91,7 @@ export function createHarness(options: HarnessOptions = {}): Harness {
   let totalCalls: RecordedRequest[] = [];
   const hanging = new Set<NodeJS.Timeout>();
   const entryOf = new WeakMap<FastifyRequest, RecordedRequest>();
+  let latencyMs = 0;
 
   // forceCloseConnections: close() must not wait for keep-alive sockets or for requests we chose to hang.
   const app = Fastify({ logger: options.logger ?? false, forceCloseConnections: true });
@@ -110,8 +117,13 @@ export function createHarness(options: HarnessOptions = {}): Harness {
     if (recorded.length > maxRecorded) recorded.shift();
     if (totalCalls.length > maxRecorded) totalCalls = totalCalls.slice(-maxRecorded);
 
+    if (latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, latencyMs));
     const failure = failures.find((f) => f.remaining > 0 && path.startsWith(f.pathPrefix));
     if (!failure) return;
+    if (failure.skip > 0) {
+      failure.skip -= 1;
+      return;
+    }
     failure.remaining -= 1;
     if (failure.status === 'timeout') {
       // Accept the connection and never answer: the client's own timeout must fire. The socket is dropped
@@ -151,6 +163,7 @@ export function createHarness(options: HarnessOptions = {}): Harness {
     injectFailures(spec) {
       failures.push({
         status: spec.status,
+        skip: spec.after ?? 0,
         remaining: spec.count ?? 1,
         pathPrefix: spec.pathPrefix ?? '/',
         retryAfterSeconds: spec.retryAfterSeconds,
@@ -158,6 +171,9 @@ export function createHarness(options: HarnessOptions = {}): Harness {
     },
     clearFailures() {
       failures.length = 0;
+    },
+    setLatency(ms) {
+      latencyMs = ms;
     },
     requests: matching,
     lastRequest: (pathPrefix) => matching(pathPrefix).at(-1),

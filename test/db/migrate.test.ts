@@ -1,5 +1,4 @@
 // Migrations on the Apache edition (the one these machines run), each on a database of its own made for the test.
-import { randomBytes } from 'node:crypto'
 import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -7,22 +6,9 @@ import t, { type Test } from 'tap'
 import { connect, type Db } from '../../src/db/connect.js'
 import { listMigrations, migrate, MIGRATIONS_DIR } from '../../src/db/migrate.js'
 import { TYPED_COLUMNS } from '../../src/db/schema.js'
-import { testConfig } from '../helpers.js'
+import { freshDatabase as freshDb, testConfig } from '../helpers.js'
 
-async function freshDatabase(t: Test): Promise<Db> {
-  const url = new URL(testConfig().databaseUrl)
-  const name = `glucose_migrate_${randomBytes(4).toString('hex')}`
-  const admin = connect(url.toString(), { max: 1 })
-  await admin.sql.unsafe(`CREATE DATABASE ${name}`) // name is generated above, not user input
-  url.pathname = `/${name}`
-  const db = connect(url.toString(), { max: 2 })
-  t.teardown(async () => {
-    await db.close()
-    await admin.sql.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
-    await admin.close()
-  })
-  return db
-}
+const freshDatabase = async (t: Test): Promise<Db> => (await freshDb(t, 'glucose_migrate')).db
 
 t.test('an empty database migrates on the Apache edition to the full relation set', async (t) => {
   const db = await freshDatabase(t)
@@ -38,12 +24,17 @@ t.test('an empty database migrates on the Apache edition to the full relation se
     SELECT c.table_name, array_agg(c.column_name::text ORDER BY c.ordinal_position) AS columns
     FROM information_schema.columns c JOIN information_schema.views v USING (table_schema, table_name)
     WHERE c.table_schema = 'public' GROUP BY c.table_name ORDER BY c.table_name`
-  const rollup = ['user_id', 'bucket', 'readings', 'mean_mg_dl', 'min_mg_dl', 'max_mg_dl']
+  // Per source, with everything that sums (migrations/0018_glucose_rollups_summable.*.sql).
+  const rollup = ['user_id', 'source', 'bucket', 'readings', 'mean_mg_dl', 'min_mg_dl', 'max_mg_dl', 'sum_mg_dl', 'sum_sq_mg_dl',
+    'readings_very_low', 'readings_low', 'readings_in_range', 'readings_high', 'readings_very_high', 'slots_5min', 'risk_low_sum', 'risk_high_sum']
   t.same(views, [{ table_name: 'glucose_daily', columns: rollup }, { table_name: 'glucose_hourly', columns: rollup }])
+  const analystViews = await db.sql`SELECT table_name FROM information_schema.views WHERE table_schema = 'analyst' ORDER BY 1`
+  t.same(analystViews.map((r) => r.table_name), ['glucose_daily', 'glucose_hourly', 'glucose_readings', 'meal_responses'])
   const tables = await db.sql<{ table_name: string }[]>`
     SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY 1`
   t.same(tables.map((r) => r.table_name), [
-    'cgm_connections', 'consents', 'glucose_readings', 'meal_glucose_responses', 'meal_items', 'meals', 'oauth_states', 'schema_migrations', 'users',
+    'cgm_connections', 'consents', 'detected_meals', 'glucose_readings', 'meal_glucose_responses', 'meal_items', 'meals', 'nightscout_upload_sites',
+    'oauth_states', 'schema_migrations', 'sync_runs', 'users',
   ])
   const recorded = await db.sql`SELECT DISTINCT edition FROM schema_migrations`
   t.same(recorded, [{ edition: 'apache' }])

@@ -60,7 +60,7 @@ t.test('dexcom sync', async (t) => {
     t.equal((await app.db.sql`SELECT 1 FROM meals WHERE user_id = ${user.id} AND source_record_id = ${carbsId}`).length, 0)
   })
 
-  t.test('a 90-day history is fetched in 30-day windows', async (t) => {
+  t.test('a 90-day history is fetched in 30-day windows, newest first', async (t) => {
     const long = await startSimulator(t, { users: [{ username: 'LongUser', historyDays: 90 }] })
     const longApp = await startProviderApp(t, long)
     const user = longApp.newUser()
@@ -76,12 +76,45 @@ t.test('dexcom sync', async (t) => {
       return [Date.parse(q.get('startDate') + 'Z'), Date.parse(q.get('endDate') + 'Z')] as const
     })
     for (const [from, to] of spans) t.ok(to - from <= 30 * DAY, 'each window at most 30 days')
-    for (let i = 1; i < spans.length; i++) t.equal(spans[i]![0] - spans[i - 1]![1], 1000, 'windows are contiguous, without overlap')
-    t.ok(spans.at(-1)![1] - spans[0]![0] > 89 * DAY, 'about 90 days covered')
+    // Newest first, so the user sees this week before last month; each window ends a second before the previous.
+    for (let i = 1; i < spans.length; i++) t.equal(spans[i - 1]![0] - spans[i]![1], 1000, 'windows are contiguous, newest first, without overlap')
+    t.ok(spans[0]![1] - spans.at(-1)![0] > 89 * DAY, 'about 90 days covered')
     t.ok(requests.every((r) => r.statusCode === 200), 'the simulator accepted every window')
     const numeric = (await servedEgvs(long, 'LongUser', requests.map((r) => r.url))).filter((r) => r.value !== null)
     t.equal(res.body.readings.inserted, numeric.length)
     t.equal(await countReadings(longApp.db, user.id), numeric.length, `${numeric.length} readings stored`)
+    t.notOk((await rawConnection(longApp, connection.id)).sync_cursor.backfill, 'no history owed')
+  })
+
+  t.test('a backfill interrupted after its first window resumes with the history still owed', async (t) => {
+    const long = await startSimulator(t, { users: [{ username: 'ResumeUser', historyDays: 90 }] })
+    const longApp = await startProviderApp(t, long)
+    const user = longApp.newUser()
+    const connection = await connectDexcom(longApp, user, long, 'ResumeUser')
+    long.resetCalls()
+    long.injectFailures({ status: 500, pathPrefix: '/v3/users/self/egvs', after: 1 })
+    const first = await user.request('POST', `/api/v1/connections/${connection.id}/sync`)
+    t.equal(first.status, 503, 'the second window failed (a provider 500: try again later)')
+    const newest = long.requests('/v3/users/self/egvs')[0]!
+    const stored = await countReadings(longApp.db, user.id)
+    const newestServed = (await servedEgvs(long, 'ResumeUser', [newest.url])).filter((r) => r.value !== null)
+    t.equal(stored, newestServed.length, 'the newest window is stored')
+    const cursor = (await rawConnection(longApp, connection.id)).sync_cursor as { lastSyncTime?: string; backfill?: { from: string; to: string } }
+    t.ok(cursor.lastSyncTime, 'new data is asked for from now on')
+    const newestFrom = Date.parse(new URL(newest.url, long.baseUrl).searchParams.get('startDate') + 'Z')
+    t.equal(Date.parse(cursor.backfill!.to), newestFrom - 1000, 'what is owed ends a second before the stored window')
+
+    long.resetCalls()
+    const second = await user.request('POST', `/api/v1/connections/${connection.id}/sync`)
+    t.equal(second.status, 200)
+    const owedRequests = long.requests('/v3/users/self/egvs').filter((r) => Date.parse(new URL(r.url, long.baseUrl).searchParams.get('endDate') + 'Z') <= Date.parse(cursor.backfill!.to))
+    t.equal(owedRequests.length, 2, 'the two older windows are fetched')
+    const refetched = long.requests('/v3/users/self/egvs').filter((r) => Date.parse(new URL(r.url, long.baseUrl).searchParams.get('startDate') + 'Z') <= newestFrom &&
+      Date.parse(new URL(r.url, long.baseUrl).searchParams.get('endDate') + 'Z') > newestFrom)
+    t.same(refetched, [], 'the stored window is not fetched again')
+    const olderServed = (await servedEgvs(long, 'ResumeUser', owedRequests.map((r) => r.url))).filter((r) => r.value !== null)
+    t.equal(await countReadings(longApp.db, user.id), newestServed.length + olderServed.length, 'every reading stored once')
+    t.notOk((await rawConnection(longApp, connection.id)).sync_cursor.backfill, 'nothing owed any more')
   })
 
   t.test('an access token that expired early is refreshed, then the call retried', async (t) => {

@@ -18,8 +18,9 @@ export function createLibreLinkUpProvider(settings: Config['libreLinkUp']): CgmP
       maxWindowMs: 12 * HOUR_MS,
       cadenceMs: 5 * 60_000, // graph points every 5 minutes
       // No published budget; LibreView answers 430 to too many logins. A guess, well under what the apps poll.
-      rateLimit: { requests: 60, perMs: HOUR_MS },
+      rateLimit: { requests: 60, perMs: HOUR_MS, per: 'connection' },
       dataDelayMs: 5 * 60_000,
+      requestsPerSync: 2, // graph, plus a login when the ticket has expired
     },
     connect: {
       kind: 'credentials',

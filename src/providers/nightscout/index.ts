@@ -26,8 +26,9 @@ export function createNightscoutProvider(options: NightscoutOptions): CgmProvide
       maxWindowMs: NIGHTSCOUT_BACKFILL_MS, // pages by count, not by time
       cadenceMs: 5 * 60_000,
       // A self-hosted site has no stated budget; this keeps us a polite client of a small server.
-      rateLimit: { requests: 120, perMs: 3_600_000 },
+      rateLimit: { requests: 120, perMs: 3_600_000, per: 'connection' },
       dataDelayMs: 0,
+      requestsPerSync: 1, // one page of entries
     },
     connect: {
       kind: 'credentials',

@@ -81,6 +81,7 @@ const readings: FastifyPluginAsyncTypebox<{ maxReadings: number }> = async (app,
         return reply.code(400).send(badRequest(message, problems))
       }
       const stored = await storeReadings(app.db.sql, request.userId, source, valid)
+      app.jobs.readingsChanged(request.userId, valid, stored)
       return { received: items.length, ...stored, rejected: problems }
     },
   )

@@ -1,0 +1,28 @@
+// `npm run worker`: a sync worker on its own (run `serve` with SYNC_WORKER=false to keep the API free of sync work).
+// Any number may run at once. Migrates first unless MIGRATE_ON_START=false, like `serve`.
+import closeWithGrace from 'close-with-grace'
+import { pino } from 'pino'
+import { loadConfig } from '../config.js'
+import { connect } from '../db/connect.js'
+import { migrate } from '../db/migrate.js'
+import { startBoss } from '../sync/queues.js'
+import { startSyncWorker } from '../sync/worker.js'
+
+const config = loadConfig()
+const log = pino({ level: config.logLevel, name: 'sync-worker' })
+if (config.migrateOnStart) {
+  const db = connect(config.databaseUrl, { max: 1 })
+  log.info(await migrate(db.sql), 'database schema ready')
+  await db.close()
+}
+const boss = await startBoss(config, { supervise: true })
+boss.on('error', (error: Error) => log.error({ err: { message: error.message } }, 'pg-boss error'))
+const worker = await startSyncWorker({ config, boss, log })
+log.info({ concurrency: config.sync.concurrency, tickSeconds: config.sync.tickSeconds }, 'sync worker started')
+
+closeWithGrace({ delay: 30_000 }, async ({ signal, err }) => {
+  if (err) log.error({ err }, 'stopping after an uncaught error')
+  else log.info({ signal }, 'stopping: finishing the syncs in flight')
+  await worker.stop()
+  await boss.stop({ graceful: true, timeout: 20_000 })
+})

@@ -1,0 +1,54 @@
+// pg-boss for the app: `app.jobs.boss()` starts it on first use (the API only sends jobs and reads queue depths),
+// and when SYNC_WORKER is on (the default for `serve`) a sync worker starts with the app and stops with it.
+import fp from 'fastify-plugin'
+import type { PgBoss } from 'pg-boss'
+import type { Config } from '../config.js'
+import { changedSpan, enqueueAnalysis } from '../sync/jobs.js'
+import { startBoss } from '../sync/queues.js'
+import { startSyncWorker, type SyncWorker } from '../sync/worker.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    jobs: {
+      boss(): Promise<PgBoss>
+      /**
+       * Readings of `userId` were inserted or updated: enqueue the analysis of what depends on them (meal
+       * responses, detected meals). Best effort and not awaited: a failure is logged and the request still succeeds,
+       * as responses are also brought up to date when read.
+       */
+      readingsChanged(userId: string, readings: ReadonlyArray<{ time: Date }>, stored: { inserted: number; updated: number }): void
+      /** The worker running in this process, if SYNC_WORKER is on. */
+      worker: SyncWorker | undefined
+    }
+  }
+}
+
+export default fp<{ config: Config }>(
+  async (app, { config }) => {
+    let started: Promise<PgBoss> | undefined
+    const boss = () => (started ??= startBoss(config, { supervise: config.sync.worker }).then((b) => {
+      b.on('error', (error: Error) => app.log.error({ err: { message: error.message } }, 'pg-boss error'))
+      return b
+    }))
+    const readingsChanged = (userId: string, readings: ReadonlyArray<{ time: Date }>, stored: { inserted: number; updated: number }) => {
+      const changed = stored.inserted + stored.updated > 0 ? changedSpan(userId, readings) : null
+      if (!changed) return
+      boss()
+        .then((b) => enqueueAnalysis(b, changed))
+        .catch((error: Error) => app.log.error({ err: { message: error.message } }, 'could not enqueue the analysis of new readings'))
+    }
+    app.decorate('jobs', { boss, readingsChanged, worker: undefined })
+
+    if (config.sync.worker) {
+      app.addHook('onReady', async () => {
+        app.jobs.worker = await startSyncWorker({ config, boss: await boss(), log: app.log })
+      })
+    }
+    // After the routes have drained (Fastify closes the server first), before the db plugin's pool closes.
+    app.addHook('onClose', async () => {
+      await app.jobs.worker?.stop()
+      if (started) await (await started).stop({ graceful: true, timeout: 10_000 })
+    })
+  },
+  { name: 'jobs', dependencies: ['db'] },
+)
