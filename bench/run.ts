@@ -52,7 +52,9 @@ function codeVersion(): { commit: string; uncommitted: string[] } | undefined {
 const options = benchOptions(process.env)
 // Other work on the box (tests, builds) moves every figure: the load average before and after says if it was idle.
 const loadBefore = loadavg()[0]!
-const config = loadConfig({ ...process.env, LOG_LEVEL: 'silent' })
+// No sync worker beside the measured app: its ticks and the analysis jobs the ingest enqueues would compete for the
+// same two cores (the sync-scale section starts the workers it measures).
+const config = loadConfig({ ...process.env, LOG_LEVEL: 'silent', SYNC_WORKER: 'false' })
 // Built first: it migrates the database (MIGRATE_ON_START), so every scenario finds the schema.
 const app = await buildApp(config)
 const db = connect(config.databaseUrl, { max: 2 })

@@ -25,7 +25,7 @@ export async function startServer(kind: ServerKind): Promise<RunningServer> {
 // The global rate limit stays on (its hook is part of every request's cost) but high enough never to refuse: the
 // load generator sends thousands of requests per second per user.
 function appConfig(): Config {
-  const config = loadConfig({ RATE_LIMIT_PER_MINUTE: '100000000', ...process.env, LOG_LEVEL: 'silent', MIGRATE_ON_START: 'false' })
+  const config = loadConfig({ RATE_LIMIT_PER_MINUTE: '100000000', ...process.env, LOG_LEVEL: 'silent', MIGRATE_ON_START: 'false', SYNC_WORKER: 'false' })
   return { ...config, databaseUrl: serverDatabaseUrl(config.databaseUrl) }
 }
 
