@@ -26,10 +26,16 @@ declare module 'fastify' {
 export default fp<{ config: Config }>(
   async (app, { config }) => {
     let started: Promise<PgBoss> | undefined
-    const boss = () => (started ??= startBoss(config, { supervise: config.sync.worker }).then((b) => {
-      b.on('error', (error: Error) => app.log.error({ err: { message: error.message } }, 'pg-boss error'))
-      return b
-    }))
+    const boss = () => (started ??= startBoss(config, { supervise: config.sync.worker }).then(
+      (b) => {
+        b.on('error', (error: Error) => app.log.error({ err: { message: error.message } }, 'pg-boss error'))
+        return b
+      },
+      (error: unknown) => {
+        started = undefined // the database may be back next time: try again then, not never
+        throw error
+      },
+    ))
     const readingsChanged = (userId: string, readings: ReadonlyArray<{ time: Date }>, stored: { inserted: number; updated: number }) => {
       const changed = stored.inserted + stored.updated > 0 ? changedSpan(userId, readings) : null
       if (!changed) return
@@ -47,7 +53,8 @@ export default fp<{ config: Config }>(
     // After the routes have drained (Fastify closes the server first), before the db plugin's pool closes.
     app.addHook('onClose', async () => {
       await app.jobs.worker?.stop()
-      if (started) await (await started).stop({ graceful: true, timeout: 10_000 })
+      const running = await started?.catch(() => undefined)
+      await running?.stop({ graceful: true, timeout: 10_000 })
     })
   },
   { name: 'jobs', dependencies: ['db'] },

@@ -65,6 +65,11 @@ export async function startBoss(config: Config, options: { supervise: boolean; p
   await boss.start()
   // create_queue keeps an existing queue as it is (under pg-boss's advisory lock, so processes starting together
   // do not race). Changing an existing queue's options needs boss.updateQueue in a release note, not here.
-  for (const { name, ...queue } of queues(config)) await boss.createQueue(name, queue)
+  try {
+    for (const { name, ...queue } of queues(config)) await boss.createQueue(name, queue)
+  } catch (error) {
+    await boss.stop({ graceful: false }).catch(() => {}) // no half-started instance left holding a pool
+    throw error
+  }
   return boss
 }
