@@ -9,8 +9,10 @@ import auth from './plugins/auth.js'
 import db from './plugins/db.js'
 import errors from './plugins/errors.js'
 import jobs from './plugins/jobs.js'
+import live from './live/plugin.js'
 import rateLimit from './plugins/rate-limit.js'
 import adminSync from './routes/admin/sync.js'
+import alerts from './routes/alerts/index.js'
 import connections from './routes/connections/index.js'
 import detectedMeals from './routes/glucose/detected-meals.js'
 import insights from './routes/glucose/insights.js'
@@ -18,6 +20,7 @@ import latest from './routes/glucose/latest.js'
 import glucoseMealResponse from './routes/glucose/meal-response.js'
 import readings from './routes/glucose/readings.js'
 import report from './routes/glucose/report.js'
+import liveStream from './routes/live/stream.js'
 import health from './routes/health.js'
 import imports from './routes/imports/index.js'
 import meals from './routes/meals/index.js'
@@ -58,6 +61,7 @@ export async function buildApp(config: Config, options: { logStream?: { write(li
   await app.register(db, { databaseUrl: config.databaseUrl, poolMax: config.dbPoolMax, migrateOnStart: config.migrateOnStart })
   await app.register(auth, { jwt: config.jwt, issuer: config.jwtIssuer, audience: config.jwtAudience })
   await app.register(jobs, { config })
+  await app.register(live, { config })
   // Before any route: the plugin attaches its limit to routes as they are added.
   await app.register(rateLimit, { perMinute: config.rateLimitPerMinute })
   app.addHook('onSend', async (_request, reply) => {
@@ -82,6 +86,8 @@ export async function buildApp(config: Config, options: { logStream?: { write(li
       await api.register(insights)
       await api.register(detectedMeals)
       await api.register(report)
+      await api.register(liveStream)
+      await api.register(alerts)
       await api.register(imports, { maxBytes: config.importMaxBytes })
       await api.register(nightscoutUploadSettings, { publicBaseUrl: config.publicBaseUrl })
     },

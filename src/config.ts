@@ -73,6 +73,10 @@ const EnvSchema = Type.Object({
   SYNC_RETRY_DELAY_SECONDS: Type.Integer({ default: 30, minimum: 1, maximum: 600 }),
   // Dexcom's request budget for the whole app (60,000 per hour, PROVIDERS.md); the scheduler stays within it.
   DEXCOM_REQUESTS_PER_HOUR: Type.Integer({ default: 60_000, minimum: 1 }),
+  // GET /api/v1/glucose/stream: a comment line this often keeps proxies (often 60 s idle limits) from cutting it;
+  // open streams per user per process beyond the limit are refused with 429 (a phone, a watch, a browser or two).
+  LIVE_HEARTBEAT_SECONDS: Type.Integer({ default: 15, minimum: 1, maximum: 300 }),
+  LIVE_MAX_STREAMS_PER_USER: Type.Integer({ default: 5, minimum: 1, maximum: 100 }),
 })
 type Env = Static<typeof EnvSchema>
 
@@ -99,6 +103,8 @@ export interface Config {
   dexcom: { clientId: string | undefined; clientSecret: string | undefined; redirectUri: string; baseUrl: string }
   libreLinkUp: { baseUrl: string; regionUrlTemplate: string; version: string }
   sync: SyncConfig
+  /** The live stream (src/live/): heartbeat period and open streams per user per process. */
+  live: { heartbeatMs: number; maxStreamsPerUser: number }
 }
 
 export interface SyncConfig {
@@ -159,6 +165,7 @@ function fromEnv(env: Env): Config {
       retryDelaySeconds: env.SYNC_RETRY_DELAY_SECONDS,
       requestsPerHour: { dexcom: env.DEXCOM_REQUESTS_PER_HOUR },
     },
+    live: { heartbeatMs: env.LIVE_HEARTBEAT_SECONDS * 1000, maxStreamsPerUser: env.LIVE_MAX_STREAMS_PER_USER },
   }
 }
 

@@ -7,6 +7,7 @@ import type { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import type { Db } from '../db/connect.js'
 import { storeReadings } from '../glucose/store-readings.js'
+import { readingsCommitted } from '../live/readings-committed.js'
 import { validateReadings, type ReadingRow } from '../glucose/validate-readings.js'
 import { getUserSettings } from '../users/users.js'
 import { clarity } from './clarity.js'
@@ -88,6 +89,8 @@ export async function importCsv(db: Db, input: Readable, options: ImportOptions)
   const flush = async () => {
     if (batch.length === 0) return
     const stored = await storeReadings(db.sql, options.userId, format!.source, batch)
+    // One live event per committed batch (src/live/readings-committed.ts), not one per reading.
+    await readingsCommitted(db.sql, { userId: options.userId, source: format!.source, readings: batch, stored })
     result.inserted += stored.inserted
     result.updated += stored.updated
     result.unchanged += stored.unchanged

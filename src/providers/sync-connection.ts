@@ -4,6 +4,8 @@
 // by setting when the connection is next due (src/sync/next-sync.ts) and log a sync_runs row.
 import type { Sql } from '../db/connect.js'
 import { storeReadings } from '../glucose/store-readings.js'
+import { connectionChanged } from '../live/changes.js'
+import { readingsCommitted } from '../live/readings-committed.js'
 import { deleteProviderMeals, upsertProviderMeals } from '../meals/provider-meals.js'
 import {
   credentialContext, getConnectionForSync, recordFailure, recordSuccess, saveCursor, updateCredentials, type ConnectionForSync,
@@ -88,6 +90,7 @@ async function run(deps: SyncDeps, connection: ConnectionForSync, provider: CgmP
     })
     for await (const batch of batches) {
       const stored = await storeReadings(sql, connection.userId, provider.source, batch.readings)
+      await readingsCommitted(sql, { userId: connection.userId, source: provider.source, readings: batch.readings, stored })
       result.readings.received += batch.readings.length
       result.readings.inserted += stored.inserted
       result.readings.updated += stored.updated
@@ -113,13 +116,19 @@ async function run(deps: SyncDeps, connection: ConnectionForSync, provider: CgmP
     const status = outcome === 'reauth_required' ? 'reauth_required' : outcome === 'error' ? 'error' : null
     const message = error instanceof ProviderError ? error.message : 'internal error during sync; see the service log'
     await recordFailure(sql, connection.id, status, message, next)
+    await connectionChanged(sql, { ...changeOf(connection), status: status ?? connection.status })
     await finishRun(sql, runId, outcome, result.readings.inserted + result.readings.updated, message)
     throw error
   }
   const next = nextSyncAt({ outcome: 'ok', now: Date.now(), cadenceMs: provider.limits.cadenceMs, failures: 0 })
   await recordSuccess(sql, connection.id, lastReadingAt, next)
+  await connectionChanged(sql, { ...changeOf(connection), status: 'active' })
   await finishRun(sql, runId, 'ok', result.readings.inserted + result.readings.updated, null)
   return result
+}
+
+function changeOf(c: ConnectionForSync) {
+  return { userId: c.userId, connectionId: c.id, provider: c.provider, previous: c.status }
 }
 
 function widen(a: SyncResult['changed'], b: SyncResult['changed']): SyncResult['changed'] {

@@ -6,6 +6,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import { detectMeals } from '../analytics/detect-meals.js'
 import { computeMealResponses } from '../analytics/meal-response.js'
 import type { Sql } from '../db/connect.js'
+import { mealResponsesChanged } from '../live/changes.js'
 import { ProviderError } from '../providers/provider.js'
 import { SyncRefused, syncConnection, type SyncDeps } from '../providers/sync-connection.js'
 import { ANALYSIS_QUEUE, type AnalysisJobData, type SyncJobData } from './queues.js'
@@ -41,7 +42,10 @@ export async function runSyncJob(deps: SyncDeps & { boss: PgBoss; worker: string
 export async function runAnalysisJob(sql: Sql, data: AnalysisJobData): Promise<{ responses: number; detected: number; newDetectedMeals: number }> {
   const from = new Date(Date.parse(data.from) - 3 * 3_600_000)
   const to = new Date(Date.parse(data.to) + 30 * 60_000 + 1)
+  // The database's clock, as computed_at is: the responses written from here on are the ones the event lists.
+  const [clock] = await sql<{ since: Date }[]>`SELECT now() AS since`
   const responses = await computeMealResponses(sql, { userId: data.userId, from, to }, { onlyStale: true })
+  if (responses > 0) await mealResponsesChanged(sql, data.userId, clock!.since)
   const detection = await detectMeals(sql, data.userId, from, new Date(Date.parse(data.to) + 1))
   return { responses, detected: detection.detected, newDetectedMeals: detection.inserted }
 }

@@ -156,13 +156,13 @@ t.test('readings that arrive over the API or a Nightscout upload enqueue their a
     const [ready] = await env.db.sql`SELECT to_regclass('pgboss.job') IS NOT NULL AS ok`
     if (!ready!.ok) return undefined
     const jobs = await env.db.sql<{ data: { from: string; to: string } }[]>`
-      SELECT data FROM pgboss.job WHERE name = 'analyze-readings' AND data->>'userId' = ${user.id} ORDER BY created_on`
+      SELECT data FROM pgboss.job WHERE name = 'analyze-readings' AND data->>'userId' = ${user.id} ORDER BY data->>'from'`
     return jobs.length === 2 ? jobs.map((j) => [j.data.from, j.data.to]) : undefined
   }, 10_000, 'two analysis jobs')
   t.same(spans, [
     [new Date(t0).toISOString(), new Date(t0 + 10 * MINUTE).toISOString()],
     [new Date(t0 + 20 * MINUTE).toISOString(), new Date(t0 + 20 * MINUTE).toISOString()],
-  ], 'each for the span its readings changed')
+  ], 'each for the span its readings changed (sent concurrently: ordered by span)')
   // A re-send changes nothing, so it enqueues nothing.
   t.equal((await user.request('POST', '/api/v1/glucose/readings', { readings })).status, 200)
   await new Promise((resolve) => setTimeout(resolve, 500))

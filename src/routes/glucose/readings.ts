@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type, type Static } from 'typebox'
 import { BUCKET_NAMES, readBuckets, readReadings } from '../../glucose/read-readings.js'
 import { storeReadings } from '../../glucose/store-readings.js'
+import { readingsCommitted } from '../../live/readings-committed.js'
 import { READING_SOURCES, TRENDS } from '../../glucose/trends.js'
 import { validateReadings } from '../../glucose/validate-readings.js'
 import { badRequest, DateTime, DAY_MS, errors, Unit } from '../schemas.js'
@@ -82,6 +83,7 @@ const readings: FastifyPluginAsyncTypebox<{ maxReadings: number }> = async (app,
       }
       const stored = await storeReadings(app.db.sql, request.userId, source, valid)
       app.jobs.readingsChanged(request.userId, valid, stored)
+      await readingsCommitted(app.db.sql, { userId: request.userId, source, readings: valid, stored }, request.log)
       return { received: items.length, ...stored, rejected: problems }
     },
   )

@@ -6,10 +6,11 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
 import type { Sql } from '../../db/connect.js'
+import { readingsCommitted } from '../../live/readings-committed.js'
 import { DEFAULT_DEVICE } from '../../nightscout-upload/nightscout-entry.js'
 import { parseEntriesQuery, readEntries } from '../../nightscout-upload/read-entries.js'
 import { recordUpload, type UploadSite } from '../../nightscout-upload/sites.js'
-import { entriesOf, uploadEntries } from '../../nightscout-upload/upload-entries.js'
+import { entriesOf, UPLOAD_SOURCE, uploadEntries } from '../../nightscout-upload/upload-entries.js'
 import { configureScope, nightscoutError } from './site-scope.js'
 import { Entries, NightscoutError, siteStatus, StatusAnswer, VerifyAuthAnswer } from './nightscout-schemas.js'
 
@@ -53,7 +54,9 @@ const nightscoutApi: FastifyPluginAsyncTypebox<NightscoutApiOptions> = async (ap
     const { siteId, userId } = site(request)
     const { summary, entries, device } = await uploadEntries(sql, userId, items)
     await recordUpload(sql, siteId, summary, device)
-    app.jobs.readingsChanged(userId, entries.map((e) => ({ time: new Date(e.date) })), summary)
+    const times = entries.map((e) => ({ time: new Date(e.date) }))
+    app.jobs.readingsChanged(userId, times, summary)
+    await readingsCommitted(sql, { userId, source: UPLOAD_SOURCE, readings: times, stored: summary }, request.log)
     const { received, inserted, updated, unchanged, rejected, ignored } = summary
     request.log.info({ nightscoutUpload: { received, inserted, updated, unchanged, rejected, ignored } }, 'nightscout upload')
     if (rejected > 0) {
