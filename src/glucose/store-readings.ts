@@ -15,28 +15,42 @@ export interface StoreResult {
 
 /**
  * New data (a first upload, a backfill, the next hour of a sync) overlaps nothing stored: one index probe shows it,
- * and it goes in by COPY, PostgreSQL's fastest path. Anything that may overlap takes the upsert.
+ * and it goes in by COPY, PostgreSQL's fastest path. Anything that may overlap takes the upsert, and so do small
+ * batches (a sync's next 5 minutes, one upload): for them the probe, the transaction and the user lock would cost
+ * more round trips than COPY saves, so they are one upsert statement.
  *
  * COPY must not fail: postgres.js 3.4 never settles a failed COPY and leaks its connection (porsager/postgres#1173).
  * So nothing it writes can conflict: writers of one user's series take turns on an advisory lock (across processes),
  * the probe runs under that lock, the user row is key-share locked (a concurrent account deletion cannot break the
- * foreign key mid-COPY), and every value was checked against the table's constraints by validateReadings.
+ * foreign key mid-COPY), and every value was checked against the table's constraints by validateReadings. The
+ * small-batch upsert takes the same series lock, so it never slips between a probe and its COPY.
  */
 export async function storeReadings(sql: Sql, userId: string, source: ReadingSource, rows: ReadingRow[]): Promise<StoreResult> {
   const unique = lastPerInstant(rows)
   if (unique.length === 0) return { inserted: 0, updated: 0, unchanged: rows.length }
+  if (unique.length <= SMALL_BATCH) {
+    // One statement, its own transaction: the lock is the scalar subquery's, taken before the first row is written.
+    const { inserted, updated } = await upsertReadings(sql, userId, source, unique, true)
+    return { inserted, updated, unchanged: rows.length - inserted - updated }
+  }
   return transaction(sql, async (tx) => {
-    await tx`SELECT pg_advisory_xact_lock(hashtextextended(${`glucose_readings:${userId}:${source}`}, 0))`
+    await tx`SELECT pg_advisory_xact_lock(hashtextextended(${seriesLockKey(userId, source)}, 0))`
     const [user] = await tx`SELECT 1 FROM users WHERE id = ${userId} FOR KEY SHARE`
     if (!user) throw new Error(`user ${userId} does not exist`)
     if (unique.every(fitsConstraints) && !(await anyStoredBetween(tx, userId, source, unique))) {
       await copyReadings(tx, userId, source, unique)
       return { inserted: unique.length, updated: 0, unchanged: rows.length - unique.length }
     }
-    const { inserted, updated } = await upsertReadings(tx, userId, source, unique)
+    const { inserted, updated } = await upsertReadings(tx, userId, source, unique, false)
     return { inserted, updated, unchanged: rows.length - inserted - updated }
   })
 }
+
+// Up to this many readings go in by one upsert statement without a probe (see storeReadings): a 5-minute sync, a
+// CGM app's upload. A 24 h upload (288) or a backfill window takes the COPY path when it is new.
+const SMALL_BATCH = 100
+
+const seriesLockKey = (userId: string, source: ReadingSource) => `glucose_readings:${userId}:${source}`
 
 // The table's CHECK constraints, re-checked here so a caller's slip is an ordinary error (upsert), never a COPY error.
 function fitsConstraints(r: ReadingRow): boolean {
@@ -70,8 +84,12 @@ function copyEscape(text: string): string {
   return text.replace(/[\\\t\n\r]/g, (c) => ({ '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' })[c]!)
 }
 
-/** The rows travel as five arrays unnested server-side: one statement, and ON CONFLICT, which COPY lacks. */
-async function upsertReadings(sql: Tx, userId: string, source: ReadingSource, rows: ReadingRow[]) {
+/**
+ * The rows travel as five arrays unnested server-side: one statement, and ON CONFLICT, which COPY lacks. `lock`:
+ * take the series lock in the statement itself (an uncorrelated subquery runs once, before any row is inserted),
+ * for a caller outside a transaction that holds it already.
+ */
+async function upsertReadings(sql: Sql | Tx, userId: string, source: ReadingSource, rows: ReadingRow[], lock: boolean) {
   const [counts] = await sql<{ inserted: number; updated: number }[]>`
     WITH upserted AS (
       INSERT INTO glucose_readings AS g (time, user_id, source, value, trend, trend_rate, source_record_id)
@@ -79,6 +97,7 @@ async function upsertReadings(sql: Tx, userId: string, source: ReadingSource, ro
       FROM unnest(${rows.map((r) => r.time.toISOString())}::timestamptz[], ${rows.map((r) => r.valueMgDl)}::smallint[],
                   ${rows.map((r) => r.trend)}::text[]::glucose_trend[], ${rows.map((r) => r.trendRate)}::real[],
                   ${rows.map((r) => r.recordId)}::text[]) AS t(time, value, trend, trend_rate, record_id)
+      ${lock ? sql`WHERE (SELECT true FROM pg_advisory_xact_lock(hashtextextended(${seriesLockKey(userId, source)}, 0)))` : sql``}
       ON CONFLICT (user_id, time, source) DO UPDATE
         SET value = EXCLUDED.value, trend = EXCLUDED.trend, trend_rate = EXCLUDED.trend_rate,
             source_record_id = EXCLUDED.source_record_id, ingested_at = now()

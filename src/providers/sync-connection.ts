@@ -15,7 +15,7 @@ import { ProviderError, type CgmProvider, type Credentials } from './provider.js
 import type { ProviderRegistry } from './registry.js'
 import { changedSpan } from '../sync/jobs.js'
 import { nextSyncAt, outcomeOf } from '../sync/next-sync.js'
-import { finishRun, startRun, type SyncTrigger } from '../sync/sync-runs.js'
+import { finishRun, lockAndStartRun, unlockConnection, type SyncTrigger } from '../sync/sync-runs.js'
 
 export interface SyncDeps {
   sql: Sql
@@ -38,9 +38,6 @@ export class SyncRefused extends Error {
   }
 }
 
-// Namespace of the per-connection advisory locks (any constant unique within this database's advisory locks).
-const SYNC_LOCK_NAMESPACE = 7_411_903
-
 /** Undefined when the connection is not this user's (or does not exist): the caller cannot tell which. */
 export async function syncConnection(
   deps: SyncDeps, userId: string, connectionId: string, trigger: SyncTrigger = { kind: 'manual' },
@@ -60,19 +57,19 @@ export async function syncConnection(
   // the pool size wait for one instead of holding locks while waiting for a second (a deadlock).
   const reserved = await deps.sql.reserve()
   try {
-    const [row] = await reserved<{ locked: boolean }[]>`SELECT pg_try_advisory_lock(${SYNC_LOCK_NAMESPACE}, hashtext(${connection.id})) AS locked`
-    if (!row?.locked) throw new SyncRefused('busy', 'a sync of this connection is already running; try again when it ends')
+    const runId = await lockAndStartRun(reserved, connection, trigger)
+    if (runId === null) throw new SyncRefused('busy', 'a sync of this connection is already running; try again when it ends')
     try {
-      return await run({ ...deps, sql: reserved }, connection, provider, trigger)
+      return await run({ ...deps, sql: reserved }, connection, provider, runId)
     } finally {
-      await reserved`SELECT pg_advisory_unlock(${SYNC_LOCK_NAMESPACE}, hashtext(${connection.id}))`
+      await unlockConnection(reserved, connection.id)
     }
   } finally {
     reserved.release()
   }
 }
 
-async function run(deps: SyncDeps, connection: ConnectionForSync, provider: CgmProvider, trigger: SyncTrigger): Promise<SyncResult> {
+async function run(deps: SyncDeps, connection: ConnectionForSync, provider: CgmProvider, runId: string): Promise<SyncResult> {
   const { sql } = deps
   const result: SyncResult = {
     readings: { received: 0, inserted: 0, updated: 0, unchanged: 0, skipped: {} },
@@ -80,7 +77,6 @@ async function run(deps: SyncDeps, connection: ConnectionForSync, provider: CgmP
     changed: null,
   }
   let lastReadingAt: Date | null = null
-  const runId = await startRun(sql, connection, trigger)
   try {
     const credentials = deps.cipher.decryptJson<Credentials>(connection.credentialsEncrypted!, credentialContext(connection.userId, connection.provider))
     const batches = provider.fetchSince({
