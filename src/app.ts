@@ -21,6 +21,7 @@ import glucoseMealResponse from './routes/glucose/meal-response.js'
 import readings from './routes/glucose/readings.js'
 import report from './routes/glucose/report.js'
 import liveStream from './routes/live/stream.js'
+import webhooks from './routes/live/webhooks.js'
 import health from './routes/health.js'
 import imports from './routes/imports/index.js'
 import meals from './routes/meals/index.js'
@@ -88,6 +89,7 @@ export async function buildApp(config: Config, options: { logStream?: { write(li
       await api.register(report)
       await api.register(liveStream)
       await api.register(alerts)
+      await api.register(webhooks, { config })
       await api.register(imports, { maxBytes: config.importMaxBytes })
       await api.register(nightscoutUploadSettings, { publicBaseUrl: config.publicBaseUrl })
     },

@@ -1,12 +1,13 @@
 // The sections `npm run bench` runs after the core ingest/read/storage scenarios, in this order.
 // BENCH_ONLY=name[,name] runs only those (`core` names the core scenarios).
 import { analyticsReportSection } from './analytics-report.js'
+import { liveStreamSection } from './live-stream.js'
 import { mealResponsesSection } from './meal-responses.js'
 import { nightscoutUploadSection } from './nightscout-upload.js'
 import type { BenchSection } from './section.js'
 import { syncScaleSection } from './sync-scale.js'
 
-export const SECTIONS: BenchSection[] = [nightscoutUploadSection, analyticsReportSection, mealResponsesSection, syncScaleSection]
+export const SECTIONS: BenchSection[] = [nightscoutUploadSection, analyticsReportSection, mealResponsesSection, syncScaleSection, liveStreamSection]
 
 export function selectedSections(only: string[] | undefined): BenchSection[] {
   if (!only) return SECTIONS

@@ -1,10 +1,12 @@
-// `npm run worker`: a sync worker on its own (run `serve` with SYNC_WORKER=false to keep the API free of sync work).
+// `npm run worker`: a sync and webhook-delivery worker on its own (run `serve` with SYNC_WORKER=false to keep the API free of sync work).
 // Any number may run at once. Migrates first unless MIGRATE_ON_START=false, like `serve`.
 import closeWithGrace from 'close-with-grace'
 import { pino } from 'pino'
 import { loadConfig } from '../config.js'
 import { connect } from '../db/connect.js'
 import { migrate } from '../db/migrate.js'
+import { DEFAULT_WEBHOOK_OPTIONS, startWebhookWorker } from '../live/webhooks/worker.js'
+import { CredentialCipher } from '../providers/crypto.js'
 import { startBoss } from '../sync/queues.js'
 import { startSyncWorker } from '../sync/worker.js'
 
@@ -18,11 +20,19 @@ if (config.migrateOnStart) {
 const boss = await startBoss(config, { supervise: true })
 boss.on('error', (error: Error) => log.error({ err: { message: error.message } }, 'pg-boss error'))
 const worker = await startSyncWorker({ config, boss, log })
+// Webhook deliveries are pg-boss jobs too: every worker process delivers them (as `serve` does with SYNC_WORKER on).
+const webhookDb = connect(config.databaseUrl, { max: 4 })
+const webhooks = await startWebhookWorker({
+  boss, sql: webhookDb.sql, cipher: CredentialCipher.fromConfig(config.credentialKeys), log,
+  options: { ...DEFAULT_WEBHOOK_OPTIONS, allowPrivateHosts: config.providerAllowPrivateHosts },
+})
 log.info({ concurrency: config.sync.concurrency, tickSeconds: config.sync.tickSeconds }, 'sync worker started')
 
 closeWithGrace({ delay: 30_000 }, async ({ signal, err }) => {
   if (err) log.error({ err }, 'stopping after an uncaught error')
   else log.info({ signal }, 'stopping: finishing the syncs in flight')
   await worker.stop()
+  await webhooks.stop()
   await boss.stop({ graceful: true, timeout: 20_000 })
+  await webhookDb.close()
 })

@@ -1,0 +1,90 @@
+// The process's side of the live stream: one LISTEN connection (postgres.js `sql.listen` on a client of its own,
+// outside the request pool), fanned out in memory to this process's open streams. Any process that commits events — an API
+// process, a sync worker elsewhere — NOTIFYs through the database, so every process hears every commit.
+import type { FastifyBaseLogger } from 'fastify'
+import { connect, type Db } from '../db/connect.js'
+import { LIVE_CHANNEL } from './events.js'
+import type { LiveStream } from './stream.js'
+
+export class LiveHub {
+  private readonly streams = new Map<string, Set<LiveStream>>()
+  private listenDb: Db | undefined
+  private heartbeat: NodeJS.Timeout | undefined
+  private retry: NodeJS.Timeout | undefined
+  private closed = false
+
+  constructor(
+    private readonly databaseUrl: string,
+    private readonly options: { heartbeatMs: number; maxStreamsPerUser: number; log: FastifyBaseLogger },
+  ) {}
+
+  /** Never fails: the app starts without its database (answering 503), and the listener follows when it is back. */
+  start(): void {
+    this.heartbeat = setInterval(() => {
+      for (const set of this.streams.values()) for (const s of set) s.ping()
+    }, this.options.heartbeatMs)
+    this.heartbeat.unref()
+    void this.listen()
+  }
+
+  private async listen(): Promise<void> {
+    // A fresh client per attempt: a postgres.js client whose first LISTEN failed keeps answering with that failure.
+    const db = connect(this.databaseUrl, { max: 1 })
+    this.listenDb = db
+    try {
+      // onlisten runs on the first LISTEN and again after postgres.js reconnects the listener: notifications sent
+      // while it was down are lost, so every stream re-reads what it has not sent yet.
+      await db.sql.listen(LIVE_CHANNEL, (payload) => this.notified(payload), () => this.wakeAll())
+    } catch (error) {
+      this.options.log.warn({ err: { message: (error as Error).message } }, 'live: cannot LISTEN yet; retrying in 5 s')
+      this.listenDb = undefined
+      await db.close().catch(() => {})
+      if (!this.closed) this.retry = setTimeout(() => void this.listen(), 5000).unref()
+    }
+  }
+
+  /** Whether the user may open another stream in this process. */
+  hasRoom(userId: string): boolean {
+    return !this.closed && (this.streams.get(userId)?.size ?? 0) < this.options.maxStreamsPerUser
+  }
+
+  add(stream: LiveStream): void {
+    let set = this.streams.get(stream.userId)
+    if (!set) this.streams.set(stream.userId, (set = new Set()))
+    set.add(stream)
+  }
+
+  remove(stream: LiveStream): void {
+    const set = this.streams.get(stream.userId)
+    set?.delete(stream)
+    if (set?.size === 0) this.streams.delete(stream.userId)
+  }
+
+  get size(): number {
+    let n = 0
+    for (const set of this.streams.values()) n += set.size
+    return n
+  }
+
+  // '<user id>:<event id>'. The event id is not needed here: each stream reads everything after its last one.
+  private notified(payload: string): void {
+    const userId = payload.slice(0, payload.indexOf(':'))
+    const set = this.streams.get(userId)
+    if (set) for (const s of set) s.wake()
+  }
+
+  private wakeAll(): void {
+    for (const set of this.streams.values()) for (const s of set) s.wake()
+  }
+
+  /** Ends every open stream (clients reconnect elsewhere with Last-Event-ID) and stops listening. */
+  async close(): Promise<void> {
+    this.closed = true
+    clearInterval(this.heartbeat)
+    clearTimeout(this.retry)
+    for (const set of this.streams.values()) for (const s of set) s.end()
+    this.streams.clear()
+    await this.listenDb?.close().catch((error: Error) => this.options.log.warn({ err: { message: error.message } }, 'live: closing the listener failed'))
+    this.listenDb = undefined
+  }
+}
