@@ -118,3 +118,20 @@ function lastPerInstant(rows: ReadingRow[]): ReadingRow[] {
   for (const row of rows) byTime.set(row.time.getTime(), row)
   return byTime.size === rows.length ? rows : [...byTime.values()]
 }
+
+/**
+ * The span of `readings` whose store changed something (null when it changed nothing): for what recomputes around
+ * a commit (the analysis job) and tells about it (the live `reading` event).
+ */
+export function changedSpan(
+  userId: string, readings: ReadonlyArray<{ time: Date }>, stored: Pick<StoreResult, 'inserted' | 'updated'>,
+): { userId: string; from: Date; to: Date } | null {
+  if (stored.inserted + stored.updated === 0 || readings.length === 0) return null
+  let from = Infinity
+  let to = -Infinity
+  for (const r of readings) {
+    from = Math.min(from, r.time.getTime())
+    to = Math.max(to, r.time.getTime())
+  }
+  return { userId, from: new Date(from), to: new Date(to) }
+}

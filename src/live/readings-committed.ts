@@ -7,6 +7,7 @@
 // newest value and, when count > 1, re-reads the span through GET /api/v1/glucose/readings if it cares.
 import type { FastifyBaseLogger } from 'fastify'
 import { transaction, type Sql } from '../db/connect.js'
+import { changedSpan } from '../glucose/store-readings.js'
 import type { ReadingSource } from '../glucose/trends.js'
 import type { AlertReading } from './alert-rules.js'
 import { evaluateAlerts } from './alerts.js'
@@ -31,13 +32,8 @@ const ALERT_READINGS = 12
 export async function readingsCommitted(sql: Sql, committed: CommittedReadings, log?: Pick<FastifyBaseLogger, 'error'>): Promise<void> {
   const { userId, source, readings, stored } = committed
   const count = stored.inserted + stored.updated
-  if (count === 0 || readings.length === 0) return
-  let from = Infinity
-  let to = -Infinity
-  for (const r of readings) {
-    from = Math.min(from, r.time.getTime())
-    to = Math.max(to, r.time.getTime())
-  }
+  const span = changedSpan(userId, readings, stored)
+  if (!span) return
   // The commit's own newest readings: alerts judge what just arrived, never stored neighbours judged before.
   // Whole seconds, floored, as stored (src/glucose/validate-readings.ts): a caller may hand over the times it was sent.
   const newestTimes = [...new Set(readings.map((r) => Math.floor(r.time.getTime() / 1000) * 1000))]
@@ -59,7 +55,7 @@ export async function readingsCommitted(sql: Sql, committed: CommittedReadings, 
           type: 'reading',
           payload: {
             time: latest.time.toISOString(), value: latest.value, unit: 'mg/dL', trend: latest.trend, trendRate: latest.trend_rate,
-            source, count, from: new Date(from).toISOString(), to: new Date(to).toISOString(),
+            source, count, from: span.from.toISOString(), to: span.to.toISOString(),
           },
         },
         ...raised.map((a) => ({ type: 'alert' as const, payload: a })),

@@ -3,7 +3,8 @@
 import fp from 'fastify-plugin'
 import type { PgBoss } from 'pg-boss'
 import type { Config } from '../config.js'
-import { changedSpan, enqueueAnalysis } from '../sync/jobs.js'
+import { changedSpan } from '../glucose/store-readings.js'
+import { enqueueAnalysis } from '../sync/jobs.js'
 import { startBoss } from '../sync/queues.js'
 import { startSyncWorker, type SyncWorker } from '../sync/worker.js'
 
@@ -37,7 +38,7 @@ export default fp<{ config: Config }>(
       },
     ))
     const readingsChanged = (userId: string, readings: ReadonlyArray<{ time: Date }>, stored: { inserted: number; updated: number }) => {
-      const changed = stored.inserted + stored.updated > 0 ? changedSpan(userId, readings) : null
+      const changed = changedSpan(userId, readings, stored)
       if (!changed) return
       boss()
         .then((b) => enqueueAnalysis(b, changed))

@@ -3,7 +3,7 @@
 // committed (never ahead of them). Called by the sync job (src/sync/) and by POST /connections/:id/sync; both end
 // by setting when the connection is next due (src/sync/next-sync.ts) and log a sync_runs row.
 import type { Sql } from '../db/connect.js'
-import { storeReadings } from '../glucose/store-readings.js'
+import { changedSpan, storeReadings } from '../glucose/store-readings.js'
 import { connectionChanged } from '../live/changes.js'
 import { readingsCommitted } from '../live/readings-committed.js'
 import { deleteProviderMeals, upsertProviderMeals } from '../meals/provider-meals.js'
@@ -13,7 +13,6 @@ import {
 import type { CredentialCipher } from './crypto.js'
 import { ProviderError, type CgmProvider, type Credentials } from './provider.js'
 import type { ProviderRegistry } from './registry.js'
-import { changedSpan } from '../sync/jobs.js'
 import { nextSyncAt, outcomeOf } from '../sync/next-sync.js'
 import { finishRun, lockAndStartRun, unlockConnection, type SyncTrigger } from '../sync/sync-runs.js'
 
@@ -93,7 +92,7 @@ async function run(deps: SyncDeps, connection: ConnectionForSync, provider: CgmP
       result.readings.unchanged += stored.unchanged
       for (const [reason, n] of Object.entries(batch.skipped)) result.readings.skipped[reason] = (result.readings.skipped[reason] ?? 0) + n
       for (const r of batch.readings) if (!lastReadingAt || r.time > lastReadingAt) lastReadingAt = r.time
-      if (stored.inserted + stored.updated > 0) result.changed = widen(result.changed, changedSpan(connection.userId, batch.readings))
+      result.changed = widen(result.changed, changedSpan(connection.userId, batch.readings, stored))
       const meals = await upsertProviderMeals(sql, connection.userId, batch.meals)
       result.meals.inserted += meals.inserted
       result.meals.updated += meals.updated

@@ -50,18 +50,6 @@ export async function runAnalysisJob(sql: Sql, data: AnalysisJobData): Promise<{
   return { responses, detected: detection.detected, newDetectedMeals: detection.inserted }
 }
 
-/** The span of `readings` (null when empty): what an analysis job recomputes around. */
-export function changedSpan(userId: string, readings: ReadonlyArray<{ time: Date }>): { userId: string; from: Date; to: Date } | null {
-  if (readings.length === 0) return null
-  let from = Infinity
-  let to = -Infinity
-  for (const r of readings) {
-    from = Math.min(from, r.time.getTime())
-    to = Math.max(to, r.time.getTime())
-  }
-  return { userId, from: new Date(from), to: new Date(to) }
-}
-
 export async function enqueueAnalysis(boss: PgBoss, changed: { userId: string; from: Date; to: Date }): Promise<void> {
   const data: AnalysisJobData = { userId: changed.userId, from: changed.from.toISOString(), to: changed.to.toISOString() }
   await boss.send(ANALYSIS_QUEUE, data)
