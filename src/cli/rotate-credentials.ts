@@ -1,4 +1,4 @@
-// `npm run rotate-credentials [-- --batch-size 200]`: re-encrypt every stored provider credential with the first
+// `npm run rotate-credentials [-- --batch-size 200]`: re-encrypt every stored secret (provider credentials, webhook secrets) with the first
 // key of CREDENTIALS_KEY (src/providers/rotate-credentials.ts). Prints counts and the ids of rows that failed;
 // exits 1 when any failed, so a key is not retired while something still needs it.
 import { parseArgs } from 'node:util'
@@ -18,7 +18,7 @@ const db = connect(config.databaseUrl, { max: 1 })
 try {
   const result = await rotateCredentials(db.sql, CredentialCipher.fromConfig(config.credentialKeys), { batchSize })
   console.log(`key "${result.keyId}": rotated ${result.rotated}, already current ${result.alreadyCurrent}, failed ${result.failed.length}`)
-  for (const f of result.failed) console.log(`failed ${f.id}: ${f.reason}`)
+  for (const f of result.failed) console.log(`failed ${f.table} ${f.id}: ${f.reason}`)
   if (result.failed.length > 0) process.exitCode = 1
 } catch (error) {
   console.error(error instanceof Error ? error.message : error)

@@ -2,44 +2,65 @@
 // key can be retired from CREDENTIALS_KEY. Run it after every instance has the new key first in its config: an
 // instance still encrypting with the old key would write old-key ciphertexts again (rotation is then simply rerun).
 //
-// cgm_connections.credentials_encrypted is the only encrypted column (oauth_states keeps a SHA-256, not a
-// ciphertext). A new encrypted column gets its own entry in this file.
+// ENCRYPTED_COLUMNS lists every ciphertext column; a new one gets its entry here (oauth_states and the Nightscout
+// upload secret keep SHA-256 hashes, not ciphertexts, so there is nothing to rotate there).
 import type { Sql } from '../db/connect.js'
+import { secretContext } from '../live/webhooks/store.js'
 import { credentialContext } from './connections.js'
 import { CredentialDecryptError, keyIdOf, type CredentialCipher } from './crypto.js'
+
+interface EncryptedColumn {
+  table: string
+  column: string
+  /** Columns the encryption context is made of, besides id. */
+  contextColumns: string[]
+  /** The context the ciphertext is bound to (it must be the one it was encrypted with). */
+  context(row: Record<string, string>): string
+}
+
+export const ENCRYPTED_COLUMNS: EncryptedColumn[] = [
+  {
+    table: 'cgm_connections', column: 'credentials_encrypted', contextColumns: ['user_id', 'provider'],
+    context: (row) => credentialContext(row.user_id!, row.provider!),
+  },
+  { table: 'webhooks', column: 'secret_encrypted', contextColumns: [], context: (row) => secretContext(row.id!) },
+]
 
 export interface RotationResult {
   /** Id of the key everything is now encrypted with. */
   keyId: string
   rotated: number
   alreadyCurrent: number
-  /** Rows left as they were, with why: ids and reasons only, never secrets. */
-  failed: Array<{ id: string; reason: string }>
+  /** Rows left as they were, with why: table, id and reason only, never secrets. */
+  failed: Array<{ table: string; id: string; reason: string }>
 }
 
-interface Row {
+interface Row extends Record<string, string> {
   id: string
-  userId: string
-  provider: string
-  envelope: Uint8Array
 }
+type Envelope = { envelope: Uint8Array }
 
 export async function rotateCredentials(sql: Sql, cipher: CredentialCipher, options: { batchSize?: number } = {}): Promise<RotationResult> {
-  const batchSize = options.batchSize ?? 200
   const result: RotationResult = { keyId: cipher.currentKeyId, rotated: 0, alreadyCurrent: 0, failed: [] }
+  for (const target of ENCRYPTED_COLUMNS) await rotateColumn(sql, cipher, target, options.batchSize ?? 200, result)
+  return result
+}
+
+async function rotateColumn(sql: Sql, cipher: CredentialCipher, target: EncryptedColumn, batchSize: number, result: RotationResult) {
+  const columns = sql(['id', ...target.contextColumns])
   // Keyset pages without a lock: reading a page locks nothing, so syncs carry on while a large table rotates.
   let after = '00000000-0000-0000-0000-000000000000'
   for (;;) {
-    const page = await sql<Row[]>`
-      SELECT id, user_id AS "userId", provider, credentials_encrypted AS envelope FROM cgm_connections
-      WHERE id > ${after} AND credentials_encrypted IS NOT NULL ORDER BY id LIMIT ${batchSize}`
+    const page = await sql<(Row & Envelope)[]>`
+      SELECT ${columns}, ${sql(target.column)} AS envelope FROM ${sql(target.table)}
+      WHERE id > ${after} AND ${sql(target.column)} IS NOT NULL ORDER BY id LIMIT ${batchSize}`
     for (const row of page) {
-      const outcome = await rotateRow(sql, cipher, row)
+      const outcome = await rotateRow(sql, cipher, target, row)
       if (outcome === 'rotated') result.rotated++
       else if (outcome === 'current') result.alreadyCurrent++
-      else if (outcome !== 'gone') result.failed.push({ id: row.id, reason: outcome.failed })
+      else if (outcome !== 'gone') result.failed.push({ table: target.table, id: row.id, reason: outcome.failed })
     }
-    if (page.length < batchSize) return result
+    if (page.length < batchSize) return
     after = page.at(-1)!.id
   }
 }
@@ -51,19 +72,19 @@ type Outcome = 'rotated' | 'current' | 'gone' | { failed: string }
  * since the page was read has written a newer ciphertext, and re-encrypting the page's copy would put the spent
  * token back. A sync refreshing now waits for this commit (milliseconds) and then writes its token over ours.
  */
-async function rotateRow(sql: Sql, cipher: CredentialCipher, row: Row): Promise<Outcome> {
+async function rotateRow(sql: Sql, cipher: CredentialCipher, target: EncryptedColumn, row: Row & Envelope): Promise<Outcome> {
   if (isCurrent(cipher, row.envelope)) return 'current'
   return sql.begin(async (tx) => {
-    const [locked] = await tx<Row[]>`
-      SELECT id, user_id AS "userId", provider, credentials_encrypted AS envelope FROM cgm_connections
-      WHERE id = ${row.id} AND credentials_encrypted IS NOT NULL FOR UPDATE`
-    if (!locked) return 'gone' // disconnected meanwhile: nothing left to protect
+    const [locked] = await tx<(Row & Envelope)[]>`
+      SELECT ${tx(['id', ...target.contextColumns])}, ${tx(target.column)} AS envelope FROM ${tx(target.table)}
+      WHERE id = ${row.id} AND ${tx(target.column)} IS NOT NULL FOR UPDATE`
+    if (!locked) return 'gone' // disconnected or deleted meanwhile: nothing left to protect
     if (isCurrent(cipher, locked.envelope)) return 'current'
-    const context = credentialContext(locked.userId, locked.provider)
+    const context = target.context(locked)
     try {
       // As a string, not JSON: the plaintext comes back byte for byte.
       const reencrypted = cipher.encrypt(cipher.decrypt(locked.envelope, context), context)
-      await tx`UPDATE cgm_connections SET credentials_encrypted = ${reencrypted}, updated_at = now() WHERE id = ${locked.id}`
+      await tx`UPDATE ${tx(target.table)} SET ${tx(target.column)} = ${reencrypted} WHERE id = ${locked.id}`
       return 'rotated'
     } catch (error) {
       // Decrypt errors say which key is missing or that authentication failed; they never quote the data.

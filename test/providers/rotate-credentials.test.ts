@@ -9,6 +9,7 @@ import { connect } from '../../src/db/connect.js'
 import { credentialContext, saveConnection } from '../../src/providers/connections.js'
 import { CredentialCipher, keyIdOf } from '../../src/providers/crypto.js'
 import { rotateCredentials } from '../../src/providers/rotate-credentials.js'
+import { createWebhook, webhookSecret } from '../../src/live/webhooks/store.js'
 import { ensureUser } from '../../src/users/users.js'
 import { testConfig } from '../helpers.js'
 import { containsSecret } from './credential-helpers.js'
@@ -36,12 +37,15 @@ t.test('rotate-credentials', async (t) => {
     await store(onlyA, 'libre-link-up', { email: 'a@example.org', password: secret() }),
     await store(onlyA, 'nightscout', { siteUrl: 'http://127.0.0.1:9/', apiSecretSha1: secret() }),
   ]
+  const webhookOwner = randomUUID()
+  await ensureUser(db.kysely, webhookOwner)
+  const webhook = await createWebhook(db.sql, onlyA, webhookOwner, 'https://example.org/hook', ['reading'])
   const lost = await store(CredentialCipher.fromConfig([keyUnknown]), 'nightscout', { siteUrl: 'http://x/', apiSecretSha1: secret() })
   const bThenA = CredentialCipher.fromConfig([keyB, keyA])
 
   const first = await rotateCredentials(db.sql, bThenA, { batchSize: 2 }) // pages of 2: paging is exercised
   t.equal(first.keyId, idOf(keyB))
-  t.equal(first.rotated, rows.length, 'exactly this file\'s key-A rows were rotated')
+  t.equal(first.rotated, rows.length + 1, 'exactly this file\'s key-A rows were rotated: three connections, one webhook')
   const failed = first.failed.find((f) => f.id === lost.id)
   t.match(failed?.reason, /encrypted with key "rot-x-[0-9a-f]+", which is not in CREDENTIALS_KEY/, 'the unknown-key row is reported with why')
   t.equal(keyIdOf(await raw(lost.id)), idOf(keyUnknown), 'and left as it was')
@@ -56,9 +60,13 @@ t.test('rotate-credentials', async (t) => {
     for (const value of Object.values(row.credentials)) t.notOk(containsSecret(bytes, value), `${row.provider}: no plaintext in the raw bytes`)
   }
 
+  const webhookBytes = async () => (await db.sql<{ b: Buffer }[]>`SELECT secret_encrypted AS b FROM webhooks WHERE id = ${webhook.id}`)[0]!.b
+  t.equal(keyIdOf(await webhookBytes()), idOf(keyB), 'the webhook secret: now under B')
+  t.equal(webhookSecret(onlyB, webhook.id, await webhookBytes()), webhook.secret, 'and B alone decrypts it to the same secret')
+
   const second = await rotateCredentials(db.sql, bThenA)
   t.equal(second.rotated, 0, 'a second run has nothing to do')
-  t.ok(second.alreadyCurrent >= rows.length)
+  t.ok(second.alreadyCurrent >= rows.length + 1)
 })
 
 t.test('a token refreshed during rotation is not overwritten by the stale one', async (t) => {

@@ -17,7 +17,7 @@ export interface WebhookView {
   createdAt: string
 }
 
-const secretContext = (id: string) => `webhook:${id}`
+export const secretContext = (id: string) => `webhook:${id}`
 
 export async function createWebhook(sql: Sql, cipher: CredentialCipher, userId: string, url: string, events: string[]) {
   const secret = `whsec_${randomBytes(24).toString('base64url')}`
