@@ -4,7 +4,7 @@
 --
 -- Definitions (as the report's AGP, sql/glucose-agp.sql; Bergenstal et al., Diabetes Technol Ther 2013;15:198-211):
 -- - per user, ONE series (the rule of sql/glucose-report.sql: the source with the most readings in the period,
---   ties by series_source_priority(), migrations/0012);
+--   ties by series_source_priority(), migrations/0012 and 0024);
 -- - readings binned by time of day in each user's own time zone (local_time) into 15-minute bins (minute_of_day =
 --   bin start after local midnight); per bin the 5th, 25th, 50th, 75th and 95th percentiles (percentile_cont,
 --   linear interpolation) over all readings of all included users (a user with more readings weighs more), with

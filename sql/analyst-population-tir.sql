@@ -5,7 +5,7 @@
 --
 -- Definitions:
 -- - per user, ONE series (the rule of sql/glucose-report.sql: the source with the most readings in the period,
---   ties by series_source_priority(), migrations/0012), so an uploader's copy of a sensor is not counted twice;
+--   ties by series_source_priority(), migrations/0012 and 0024), so an uploader's copy of a sensor is not counted twice;
 -- - per-user TIR % = 100 · readings 70 ≤ g ≤ 180 / readings (glucose_band(), migrations/0015_glucose_band_and_risk.sql; International
 --   Consensus on Time in Range, Battelino et al., Diabetes Care 2019, doi 10.2337/dci19-0028);
 -- - coverage % = 5-minute clock slots holding a reading / slots in the period (as the report's coverage);

@@ -10,7 +10,7 @@
 --
 -- Series: ONE source per UTC day, never two (the Dexcom API and a Nightscout upload of the same sensor would
 -- otherwise each produce the same rise, or zig-zag between calibrations into false ones). Rule as everywhere:
--- the source with the most readings, ties by series_source_priority() (migrations/0012).
+-- the source with the most readings, ties by series_source_priority() (migrations/0012, 0024).
 WITH raw AS (
   SELECT r.time, r.source, r.value::float8 AS g
   FROM glucose_readings r

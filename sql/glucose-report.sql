@@ -13,7 +13,7 @@
 -- - series: readings from ONE source per user and period, never two (the Dexcom API and a Nightscout upload of the
 --   same sensor are both stored; counting both would double-weight every reading). The same rule as
 --   sql/meal-response.sql: the source with the most readings in [from, to), ties broken by the fixed priority
---   series_source_priority() (migrations/0012), i.e. DEXCOM, LIBRE, LEVELS, NIGHTSCOUT, IMPORT, MANUAL. Applied in
+--   series_source_priority() (migrations/0024), i.e. DEXCOM, LIBRE, LEVELS, NIGHTSCOUT, NIGHTSCOUT_UPLOAD, IMPORT, MANUAL. Applied in
 --   `chosen`; the rollups keep sources apart so that the rule applies to them too.
 -- - mean; SD = sample standard deviation (n − 1), from exact integer sums: √((n·Σg² − (Σg)²) / (n·(n − 1)));
 --   CV % = 100 · SD / mean.
@@ -36,7 +36,7 @@ WITH p AS (
   SELECT INTERVAL '5 minutes' AS step,       -- expected CGM interval for coverage
          70.0::float8 AS min_coverage_pct,   -- consensus: ≥ 70 % of readings…
          14 AS min_days,                     -- …over 14 days
-         series_source_priority() AS source_priority -- migrations/0012_series_source_priority.sql
+         series_source_priority() AS source_priority -- migrations/0012, redefined in 0024
 ),
 -- The raw edges around the rollup's hours (all of [from, to) when $4 = $5 = $3): two ranges, each an index range.
 edges AS (

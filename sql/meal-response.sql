@@ -10,7 +10,7 @@
 --   are both stored; counting both would double-weight every mean and area and zig-zag the curve between two
 --   calibrations). Rule: the source with the most readings in the meal's window [t0 − 60 min, t0 + 4 h], ties
 --   broken by a fixed priority (a provider's own API before an uploader's copy, sparse fingersticks last):
---   series_source_priority() (migrations/0012), i.e. DEXCOM, LIBRE, LEVELS, NIGHTSCOUT, IMPORT, MANUAL. Applied in `chosen`.
+--   series_source_priority() (migrations/0024), i.e. DEXCOM, LIBRE, LEVELS, NIGHTSCOUT, NIGHTSCOUT_UPLOAD, IMPORT, MANUAL. Applied in `chosen`.
 -- - baseline: mean of the readings in [t0 − 30 min, t0], both ends included. If there are none, the nearest reading
 --   within 60 min before t0, flagged 'baseline_fallback'. None at all → no response, with the reason.
 -- - peak, time to peak: highest reading in (t0, t0 + 3 h], the earliest on ties; peak rise = peak − baseline.
@@ -44,7 +44,7 @@ WITH p AS (
          20.0::float8 AS max_gap_min,      -- gaps longer than this are flagged
          100.0::float8 AS score_rise_cap, 6000.0::float8 AS score_iauc_cap, 180.0::float8 AS score_return_cap,
          40.0::float8 AS score_rise_weight, 40.0::float8 AS score_iauc_weight, 20.0::float8 AS score_return_weight,
-         series_source_priority() AS source_priority -- migrations/0012_series_source_priority.sql
+         series_source_priority() AS source_priority -- migrations/0012, redefined in 0024
 ),
 meal AS (
   SELECT m.id, m.user_id, m.eaten_at AS t0

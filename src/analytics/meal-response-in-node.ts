@@ -24,7 +24,7 @@ const P = { baselineMin: 30, reachMin: 60, responseMin: 180, iaucShortMin: 120, 
 
 /**
  * The one series rule: most readings in the window, ties by `priority`, which callers read from the database's
- * series_source_priority() (migrations/0012), the one definition of it.
+ * series_source_priority() (migrations/0012, 0024), the one definition of it.
  */
 function chooseSource(readings: WindowReading[], priority: readonly string[]): string | undefined {
   const counts = new Map<string, number>()
