@@ -16,6 +16,8 @@ COPY package.json ./
 COPY migrations ./migrations
 # named queries, read at run time (src/analytics/meal-response.ts)
 COPY sql ./sql
+# The web view's static files: src/routes/web.ts reads them from the project root, as sql/ is read.
+COPY src/web ./src/web
 USER node
 EXPOSE 3000
 CMD ["node", "dist/cli/serve.js"]
