@@ -37,9 +37,16 @@ export async function listMigrations(dir = MIGRATIONS_DIR): Promise<Migration[]>
   return [...byId.values()]
 }
 
+/** The server's `timescaledb.license`: 'timescale' (full edition) or 'apache'. */
+export async function timescaleLicense(sql: Sql): Promise<string> {
+  // current_setting, not SHOW: SHOW names its column after the setting, dot included, and a lookup of
+  // `timescaledb_license` found nothing, so every server, the full edition too, was taken for the Apache one.
+  const [row] = await sql<{ license: string }[]>`SELECT current_setting('timescaledb.license') AS license`
+  return row!.license
+}
+
 export async function detectEdition(sql: Sql): Promise<Edition> {
-  const [row] = await sql<{ timescaledb_license: string }[]>`SHOW timescaledb.license`
-  return row?.timescaledb_license === 'timescale' ? 'full' : 'apache'
+  return (await timescaleLicense(sql)) === 'timescale' ? 'full' : 'apache'
 }
 
 export interface MigrationResult {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
 import { connect, type Db } from '../../src/db/connect.js'
-import { listMigrations, migrate, MIGRATIONS_DIR } from '../../src/db/migrate.js'
+import { listMigrations, migrate, MIGRATIONS_DIR, timescaleLicense } from '../../src/db/migrate.js'
 import { TYPED_COLUMNS } from '../../src/db/schema.js'
 import { freshDatabase as freshDb, testConfig } from '../helpers.js'
 
@@ -14,6 +14,9 @@ t.test('an empty database migrates on the Apache edition to the full relation se
   const db = await freshDatabase(t)
   const first = await migrate(db.sql)
   t.equal(first.edition, 'apache')
+  // The edition is decided by this value ('timescale' = full); it once read as undefined, which sent every server,
+  // the full edition too, down the Apache path.
+  t.equal(await timescaleLicense(db.sql), 'apache', 'the server\'s license setting is read')
   t.same(first.applied, (await listMigrations()).map((m) => m.id))
   t.same(first.applied.slice(0, 3), ['0001_timescaledb', '0002_users', '0003_glucose_readings'])
 
