@@ -35,6 +35,9 @@ export class LiveHub {
       // onlisten runs on the first LISTEN and again after postgres.js reconnects the listener: notifications sent
       // while it was down are lost, so every stream re-reads what it has not sent yet.
       await db.sql.listen(LIVE_CHANNEL, (payload) => this.notified(payload), () => this.wakeAll())
+      // Closed while LISTEN was being set up: close() could not end a listener that did not exist yet, and its
+      // open connection would keep the process (and a test runner) waiting.
+      if (this.closed) await db.close().catch(() => {})
     } catch (error) {
       this.options.log.warn({ err: { message: (error as Error).message } }, 'live: cannot LISTEN yet; retrying in 5 s')
       this.listenDb = undefined
