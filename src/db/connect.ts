@@ -1,5 +1,4 @@
 // One postgres.js pool per process; Kysely shares it (kysely-postgres-js) so a request never holds two pools.
-import { once } from 'node:events'
 import net from 'node:net'
 import { Kysely } from 'kysely'
 import { PostgresJSDialect } from 'kysely-postgres-js'
@@ -23,6 +22,10 @@ export function connect(url: string, options: { max?: number } = {}): Db {
     onnotice: () => {},
     idle_timeout: 60,
     connect_timeout: 10,
+    // Seconds before a pool connection reconnects after failed ones. postgres.js's default grows to 20 s
+    // (3^n / 100): after a short database outage the API kept answering 503 for up to 20 s with the database back.
+    // Capped at 1 s (with jitter, so processes do not reconnect in step); a refused connect costs nothing.
+    backoff: (retries: number) => Math.min(0.05 * 2 ** retries, 1) * (0.5 + Math.random() / 2),
     // A documented option (postgres.js README, "Custom socket") missing from its type definitions.
     ...({ socket: openSocket } as object),
   })
@@ -36,25 +39,22 @@ export function connect(url: string, options: { max?: number } = {}): Db {
   }
 }
 
-const CONNECT_TIMEOUT_MS = 10_000
-
 /**
  * postgres.js 3.4 leaves Nagle's algorithm on. A COPY sends CopyData and CopyDone as small separate writes, and the
  * second then waits for the server's delayed ACK: measured here, every COPY took ~95 ms instead of ~5 ms. This
  * factory opens the connection postgres.js would (first host of the URL, or its Unix socket) with TCP_NODELAY set.
  * postgres.js adds TLS on top of it when the URL asks for it.
+ *
+ * The socket is returned before it connects, as postgres.js's own is: a refused or failed connect then reaches
+ * postgres.js as the socket's 'error' and 'close', which return the connection to the pool's closed queue, and its
+ * connect_timeout applies. A factory that rejects instead leaves the connection stuck "connecting" forever: after
+ * `max` failed connects (the database down for a moment) every query waited for ever, even once it was back
+ * (found by test/reliability/db-restart.test.ts).
  */
-async function openSocket(options: { host: string[]; port: number[]; path?: string | false }): Promise<net.Socket> {
-  const socket = options.path
+function openSocket(options: { host: string[]; port: number[]; path?: string | false }): net.Socket {
+  return options.path
     ? net.connect({ path: options.path })
     : net.connect({ host: options.host[0]!, port: options.port[0]!, noDelay: true })
-  try {
-    await once(socket, 'connect', { signal: AbortSignal.timeout(CONNECT_TIMEOUT_MS) })
-  } catch (error) {
-    socket.destroy()
-    throw error
-  }
-  return socket
 }
 
 /**
