@@ -2,12 +2,13 @@
 // BENCH_ONLY=name[,name] runs only those (`core` names the core scenarios).
 import { analyticsReportSection } from './analytics-report.js'
 import { liveStreamSection } from './live-stream.js'
+import { loadSection } from './load.js'
 import { mealResponsesSection } from './meal-responses.js'
 import { nightscoutUploadSection } from './nightscout-upload.js'
 import type { BenchSection } from './section.js'
 import { syncScaleSection } from './sync-scale.js'
 
-export const SECTIONS: BenchSection[] = [nightscoutUploadSection, analyticsReportSection, mealResponsesSection, syncScaleSection, liveStreamSection]
+export const SECTIONS: BenchSection[] = [nightscoutUploadSection, analyticsReportSection, mealResponsesSection, syncScaleSection, liveStreamSection, loadSection]
 
 export function selectedSections(only: string[] | undefined): BenchSection[] {
   if (!only) return SECTIONS
