@@ -67,8 +67,10 @@ export interface OAuthConnect {
   configured(): boolean
   /** Resolves a requested region (or the configured default) to the host the whole connection will use. */
   resolveRegion(region: string | undefined): { region: string; baseUrl: string } | undefined
-  authorizeUrl(input: { state: string; baseUrl: string }): string
-  exchangeCode(input: { code: string; region: string; baseUrl: string }): Promise<Credentials>
+  /** `codeChallenge`: PKCE S256 (RFC 7636), the hash of the verifier that exchangeCode will send. */
+  authorizeUrl(input: { state: string; baseUrl: string; codeChallenge: string }): string
+  /** `codeVerifier`: PKCE; undefined only for a flow started before PKCE (sent without it). */
+  exchangeCode(input: { code: string; region: string; baseUrl: string; codeVerifier: string | undefined }): Promise<Credentials>
 }
 
 /** Username/password or URL/secret providers (LibreLinkUp, Nightscout): credentials are checked by logging in. */

@@ -2,6 +2,7 @@
 // arrive, so a failure half-way keeps what was stored, and the cursor moves only after its batch's readings are
 // committed (never ahead of them). Called by the sync job (src/sync/) and by POST /connections/:id/sync; both end
 // by setting when the connection is next due (src/sync/next-sync.ts) and log a sync_runs row.
+import { insertAudit, type AuditEntry } from '../audit/audit-log.js'
 import type { Sql } from '../db/connect.js'
 import { changedSpan, storeReadings } from '../glucose/store-readings.js'
 import { connectionChanged } from '../live/changes.js'
@@ -59,7 +60,7 @@ export async function syncConnection(
     const runId = await lockAndStartRun(reserved, connection, trigger)
     if (runId === null) throw new SyncRefused('busy', 'a sync of this connection is already running; try again when it ends')
     try {
-      return await run({ ...deps, sql: reserved }, connection, provider, runId)
+      return await run({ ...deps, sql: reserved }, connection, provider, runId, trigger)
     } finally {
       await unlockConnection(reserved, connection.id)
     }
@@ -68,7 +69,7 @@ export async function syncConnection(
   }
 }
 
-async function run(deps: SyncDeps, connection: ConnectionForSync, provider: CgmProvider, runId: string): Promise<SyncResult> {
+async function run(deps: SyncDeps, connection: ConnectionForSync, provider: CgmProvider, runId: string, trigger: SyncTrigger): Promise<SyncResult> {
   const { sql } = deps
   const result: SyncResult = {
     readings: { received: 0, inserted: 0, updated: 0, unchanged: 0, skipped: {} },
@@ -76,12 +77,18 @@ async function run(deps: SyncDeps, connection: ConnectionForSync, provider: CgmP
     changed: null,
   }
   let lastReadingAt: Date | null = null
+  // The audit log (src/audit/): every use of the stored credentials, by whom — the worker, or the user's sync-now.
+  const audit = (action: string): Promise<void> => insertAudit(sql, [credentialUse(connection, runId, trigger, action)])
   try {
+    await audit('credentials.read')
     const credentials = deps.cipher.decryptJson<Credentials>(connection.credentialsEncrypted!, credentialContext(connection.userId, connection.provider))
     const batches = provider.fetchSince({
       credentials,
       cursor: connection.syncCursor,
-      saveCredentials: (next) => updateCredentials(sql, deps.cipher, connection, next),
+      saveCredentials: async (next) => {
+        await updateCredentials(sql, deps.cipher, connection, next)
+        await audit('credentials.write')
+      },
     })
     for await (const batch of batches) {
       const stored = await storeReadings(sql, connection.userId, provider.source, batch.readings)
@@ -120,6 +127,13 @@ async function run(deps: SyncDeps, connection: ConnectionForSync, provider: CgmP
   await connectionChanged(sql, { ...changeOf(connection), status: 'active' })
   await finishRun(sql, runId, 'ok', result.readings.inserted + result.readings.updated, null)
   return result
+}
+
+function credentialUse(connection: ConnectionForSync, runId: string, trigger: SyncTrigger, action: string): AuditEntry {
+  const actor = trigger.kind === 'scheduled'
+    ? { actorKind: 'system' as const, actorId: `sync-worker:${trigger.worker}` }
+    : { actorKind: 'user' as const, actorId: connection.userId }
+  return { ...actor, subjectUserId: connection.userId, requestId: `sync-run:${runId}`, action: `${action} ${connection.provider}` }
 }
 
 function changeOf(c: ConnectionForSync) {

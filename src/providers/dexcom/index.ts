@@ -40,7 +40,7 @@ export function createDexcomProvider(settings: Config['dexcom']): CgmProvider {
       kind: 'oauth2',
       configured: () => Boolean(settings.clientId && settings.clientSecret),
       resolveRegion: (region) => resolveDexcomRegion(region, settings.baseUrl),
-      authorizeUrl: ({ state, baseUrl }) => authorizeUrl(client(), baseUrl, state),
+      authorizeUrl: ({ state, baseUrl, codeChallenge }) => authorizeUrl(client(), baseUrl, state, codeChallenge),
       exchangeCode: (input) => exchangeCode(client(), input),
     },
     refresh: (credentials) => refreshTokens(client(), asDexcom(credentials)),

@@ -24,7 +24,12 @@ export interface DexcomCredentials {
   [key: string]: string
 }
 
-export function authorizeUrl(client: DexcomClient, baseUrl: string, state: string): string {
+/**
+ * PKCE (RFC 7636, S256) on top of the client secret: PROVIDERS.md does not say whether Dexcom checks it
+ * (UNCONFIRMED); a server that does not know the parameters must ignore them (RFC 6749 §3.1, §3.2), so sending
+ * them costs nothing, and a server that knows them binds the code to this flow's verifier.
+ */
+export function authorizeUrl(client: DexcomClient, baseUrl: string, state: string, codeChallenge: string): string {
   const url = new URL('/v2/oauth2/login', baseUrl)
   url.search = new URLSearchParams({
     client_id: client.clientId,
@@ -32,12 +37,18 @@ export function authorizeUrl(client: DexcomClient, baseUrl: string, state: strin
     response_type: 'code',
     scope: 'offline_access', // the only scope Dexcom has; it is what grants a refresh token
     state,
+    code_challenge: codeChallenge,
+    code_challenge_method: 'S256',
   }).toString()
   return url.toString()
 }
 
-export async function exchangeCode(client: DexcomClient, input: { code: string; baseUrl: string; region: string }): Promise<DexcomCredentials> {
-  return tokenRequest(client, input.baseUrl, input.region, { grant_type: 'authorization_code', code: input.code }, 'denied')
+export async function exchangeCode(
+  client: DexcomClient,
+  input: { code: string; baseUrl: string; region: string; codeVerifier: string | undefined },
+): Promise<DexcomCredentials> {
+  const grant = { grant_type: 'authorization_code', code: input.code, ...(input.codeVerifier && { code_verifier: input.codeVerifier }) }
+  return tokenRequest(client, input.baseUrl, input.region, grant, 'denied')
 }
 
 /** invalid_grant here means the refresh token is spent, expired or revoked: the user has to connect again. */

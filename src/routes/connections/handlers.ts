@@ -40,8 +40,8 @@ export async function startAuthorization(
   else if (!(await consentInForce(deps.sql, userId, provider))) {
     return fail(reply, 400, 'Bad Request', `consent required to connect ${provider}: ${input.consentHint} or POST /api/v1/consents first`)
   }
-  const { state, expiresAt } = await createOAuthState(deps.sql, { userId, provider, ...target })
-  return { authorizeUrl: connect.authorizeUrl({ state, baseUrl: target.baseUrl }), region: target.region, expiresAt: expiresAt.toISOString() }
+  const { state, codeChallenge, expiresAt } = await createOAuthState(deps.sql, deps.cipher, { userId, provider, ...target })
+  return { authorizeUrl: connect.authorizeUrl({ state, codeChallenge, baseUrl: target.baseUrl }), region: target.region, expiresAt: expiresAt.toISOString() }
 }
 
 /** Logs in once with what the user sent; only then records consent and stores the credentials (encrypted). */

@@ -15,6 +15,7 @@ import { consumeOAuthState, STATE_PATTERN } from '../../providers/oauth-states.j
 import { ProviderError } from '../../providers/provider.js'
 import { createProviders } from '../../providers/registry.js'
 import { badRequest, errors, IdParams, notFound } from '../schemas.js'
+import { returnBrowserToApp } from './browser-return.js'
 import consentRoutes from './consents.js'
 import credentialRoutes from './credentials.js'
 import { connectionStatus, oauthConnect, startAuthorization, syncNow, type ConnectLimits } from './handlers.js'
@@ -81,6 +82,8 @@ const connections: FastifyPluginAsyncTypebox<ConnectionsOptions> = async (app, o
   })
 
   app.get('/connections/:provider/callback', {
+    // A browser coming back from the provider's login is sent on to the web view (/app); API clients get JSON.
+    onSend: returnBrowserToApp,
     // The URL carries the authorization code and state: keep it out of the request log (req.query is redacted,
     // but the default request serializer logs req.url with its query string).
     logLevel: 'warn',
@@ -102,10 +105,12 @@ const connections: FastifyPluginAsyncTypebox<ConnectionsOptions> = async (app, o
     const connect = oauthProvider(provider)
     if (!connect) return reply.code(404).send(notFound(`no OAuth provider "${provider}"`))
     // Consumed first, whatever follows: a state is good for exactly one answer from the provider.
-    const pending = await consumeOAuthState(app.db.sql, provider, request.query.state)
+    const pending = await consumeOAuthState(app.db.sql, cipher, provider, request.query.state)
     if (!pending) {
       return reply.code(400).send(badRequest(`unknown, expired or already used state; start again with GET /api/v1/connections/${provider}/authorize`))
     }
+    // Audited as this user's: the state proves whose flow it is (src/plugins/audit.ts).
+    request.auditAs({ actorKind: 'oauth-callback', actorId: provider, subjectUserId: pending.userId })
     const { code, error } = request.query
     if (error !== undefined || code === undefined) {
       const why = error === 'access_denied' ? 'the login was declined' : `the provider answered "${(error ?? 'no code').slice(0, 60)}"`
@@ -116,7 +121,7 @@ const connections: FastifyPluginAsyncTypebox<ConnectionsOptions> = async (app, o
       return reply.code(400).send(badRequest(`consent to connect ${provider} was withdrawn; give it again and start again with GET /api/v1/connections/${provider}/authorize`))
     }
     try {
-      const credentials = await connect.exchangeCode({ code, region: pending.region, baseUrl: pending.baseUrl })
+      const credentials = await connect.exchangeCode({ code, region: pending.region, baseUrl: pending.baseUrl, codeVerifier: pending.codeVerifier })
       const id = await saveConnection(app.db.sql, cipher, { userId: pending.userId, provider, region: pending.region, credentials })
       return { connected: true as const, connection: (await getConnectionView(app.db.sql, pending.userId, id))! }
     } catch (failure) {

@@ -5,7 +5,7 @@
  * code and the caller's state. The user is chosen by `login_hint` (or `username`, `sandboxUser`), else the
  * default user — mirroring the sandbox login page, which offers SandboxUser1…7 without a password.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 
 export interface DexcomClientApp {
@@ -31,6 +31,8 @@ interface RefreshToken extends TokenGrant {
 
 interface AuthCode extends TokenGrant {
   redirectUri: string;
+  /** PKCE (RFC 7636): the S256 challenge the login was given, checked against code_verifier at the token endpoint. */
+  codeChallenge: string | undefined;
   expiresAt: number;
   used: boolean;
 }
@@ -134,6 +136,10 @@ export class DexcomOAuth {
       if (q.response_type !== 'code') return back({ error: 'unsupported_response_type' });
       // offline_access is the only scope (PROVIDERS.md).
       if (q.scope !== 'offline_access') return back({ error: 'invalid_scope' });
+      // PKCE, as a server that supports it (RFC 7636 §4.4.1): only S256 here; 'plain' or an absent method is refused.
+      if (q.code_challenge !== undefined && (q.code_challenge_method !== 'S256' || !/^[A-Za-z0-9_-]{43}$/.test(q.code_challenge))) {
+        return back({ error: 'invalid_request', error_description: 'code_challenge must be S256 (43 base64url characters)' });
+      }
       const username = q.login_hint ?? q.username ?? q.sandboxUser ?? this.options.defaultUsername;
       if (q.login_hint === 'deny') return back({ error: 'access_denied' });
       if (!this.options.usernames().includes(username)) {
@@ -144,6 +150,7 @@ export class DexcomOAuth {
         clientId: client.clientId,
         username,
         redirectUri,
+        codeChallenge: q.code_challenge,
         used: false,
         expiresAt: this.options.now() + (this.options.authCodeTtlMs ?? 60_000),
       });
@@ -161,7 +168,9 @@ export class DexcomOAuth {
         if (!code || code.used || code.expiresAt <= now || code.clientId !== client.clientId || code.redirectUri !== body.redirect_uri) {
           return invalidGrant();
         }
+        // Spent by any attempt, as a real server would: a code presented with a wrong verifier is not retried.
         code.used = true;
+        if (code.codeChallenge !== undefined && !verifierMatches(code.codeChallenge, body.code_verifier)) return invalidGrant();
         return this.issue({ clientId: client.clientId, username: code.username });
       }
       if (body.grant_type === 'refresh_token') {
@@ -185,4 +194,12 @@ export class DexcomOAuth {
       return false;
     }
   }
+}
+
+/** RFC 7636 §4.6: BASE64URL(SHA256(code_verifier)) == code_challenge; a verifier is 43–128 unreserved characters. */
+function verifierMatches(challenge: string, verifier: string | undefined): boolean {
+  if (verifier === undefined || !/^[A-Za-z0-9._~-]{43,128}$/.test(verifier)) return false;
+  const computed = Buffer.from(createHash('sha256').update(verifier, 'ascii').digest('base64url'));
+  const expected = Buffer.from(challenge);
+  return computed.length === expected.length && timingSafeEqual(computed, expected);
 }
