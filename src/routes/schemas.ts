@@ -38,6 +38,16 @@ export const IdParams = Type.Object({ id: Type.String({ format: 'uuid' }) })
 export const DateTime = (description: string) => Type.String({ format: 'date-time', description })
 
 /**
+ * The earliest time a query may reach: PostgreSQL has no year 0, and a Date before year 1 is sent as "0000-…" and
+ * refused as out of range. `to=0001-01-01T00:00:00Z` alone would default `from` to before it (found by fuzzing).
+ */
+export const EARLIEST_QUERY_TIME = Date.parse('0001-01-01T00:00:00Z')
+export const tooEarly = (from: Date, defaulted: boolean) =>
+  from.getTime() < EARLIEST_QUERY_TIME
+    ? `from${defaulted ? ' (defaulted from to)' : ''} is before 0001-01-01T00:00:00Z; ask for a later period`
+    : undefined
+
+/**
  * The [from, to) of a query with optional ends (`to` defaults to now, `from` to `defaultDays` before `to`), or the
  * 400 answer when `to` is not after `from` or the span exceeds `maxDays`.
  */
@@ -48,6 +58,8 @@ export function queryRange(
 ): { from: Date; to: Date } | { error: ReturnType<typeof badRequest> & { details: Array<{ field: string; message: string }> } } {
   const to = query.to ? new Date(query.to) : new Date()
   const from = query.from ? new Date(query.from) : new Date(to.getTime() - defaultDays * DAY_MS)
+  const early = tooEarly(from, !query.from)
+  if (early) return { error: { ...badRequest(early), details: [{ field: 'querystring.from', message: early }] } }
   const span = to.getTime() - from.getTime()
   if (span > 0 && span <= maxDays * DAY_MS) return { from, to }
   const message = `to must be after from and at most ${maxDays} days later; split longer ranges`

@@ -5,12 +5,15 @@
  * `/__sim/` is deliberately no provider's path: everything under it is a test control, never part of an API.
  */
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { FAULT_KINDS, sendFault, type FaultKind } from './faults.js';
 
 export const SIM_PREFIX = '/__sim';
 
+export { FAULT_KINDS, type FaultKind } from './faults.js';
+
 export interface FailureSpec {
-  /** HTTP status to answer with (500, 502, 503, 429…), or 'timeout' to accept the request and never answer. */
-  status: number | 'timeout';
+  /** HTTP status to answer with (500, 502, 503, 429…), or a broken answer (FaultKind). */
+  status: number | FaultKind;
   /** How many matching requests fail (default 1). */
   count?: number;
   /** Only requests whose path starts with this fail (default: every provider request). */
@@ -19,6 +22,8 @@ export interface FailureSpec {
   retryAfterSeconds?: number;
   /** How many matching requests succeed before the failures start (default 0), e.g. to fail a sync half-way. */
   after?: number;
+  /** Size of a 'huge' or 'huge-declared' body (default 200 MB). */
+  hugeBytes?: number;
 }
 
 export interface RecordedRequest {
@@ -32,6 +37,8 @@ export interface RecordedRequest {
   body: unknown;
   statusCode: number | undefined;
   at: number;
+  /** Body bytes a streamed fault ('slow', 'truncated', 'huge'…) got onto the wire before it ended or the client left. */
+  bytesSent?: number;
 }
 
 export interface HarnessOptions {
@@ -72,12 +79,13 @@ export function controlsOf(h: Harness): SimulatorControls {
 }
 
 interface PendingFailure {
-  status: number | 'timeout';
+  status: number | FaultKind;
   /** Matching requests still to let through before failing. */
   skip: number;
   remaining: number;
   pathPrefix: string;
   retryAfterSeconds: number | undefined;
+  hugeBytes: number;
 }
 
 export function createHarness(options: HarnessOptions = {}): Harness {
@@ -125,16 +133,18 @@ export function createHarness(options: HarnessOptions = {}): Harness {
       return;
     }
     failure.remaining -= 1;
-    if (failure.status === 'timeout') {
-      // Accept the connection and never answer: the client's own timeout must fire. The socket is dropped
-      // after hangMs (or at close) so nothing leaks past the test.
+    if (typeof failure.status === 'string') {
+      // Written on the raw socket: Fastify would fix the very things these faults get wrong (lengths, types).
       reply.hijack();
-      const timer = setTimeout(() => {
-        hanging.delete(timer);
-        request.raw.socket.destroy();
-      }, hangMs);
-      hanging.add(timer);
-      entry.statusCode = 0;
+      const hang = (): void => {
+        // The socket is dropped after hangMs (or at close) so nothing leaks past the test.
+        const timer = setTimeout(() => {
+          hanging.delete(timer);
+          request.raw.socket.destroy();
+        }, hangMs);
+        hanging.add(timer);
+      };
+      sendFault(failure.status, reply.raw, entry, failure.hugeBytes, hang);
       return reply;
     }
     if (failure.retryAfterSeconds !== undefined) reply.header('retry-after', String(failure.retryAfterSeconds));
@@ -167,6 +177,7 @@ export function createHarness(options: HarnessOptions = {}): Harness {
         remaining: spec.count ?? 1,
         pathPrefix: spec.pathPrefix ?? '/',
         retryAfterSeconds: spec.retryAfterSeconds,
+        hugeBytes: spec.hugeBytes ?? 200 * 1024 * 1024,
       });
     },
     clearFailures() {
@@ -215,10 +226,11 @@ function registerCommonControls(h: Harness): void {
   app.post(`${SIM_PREFIX}/failures`, async (request, reply) => {
     const spec = request.body as Partial<FailureSpec> | undefined;
     const status = spec?.status;
-    if (status !== 'timeout' && (typeof status !== 'number' || status < 400 || status > 599)) {
-      return reply.code(400).send({ error: 'status must be an HTTP error code (400–599) or "timeout"' });
+    const isFault = typeof status === 'string' && (FAULT_KINDS as readonly string[]).includes(status);
+    if (!isFault && (typeof status !== 'number' || status < 400 || status > 599)) {
+      return reply.code(400).send({ error: `status must be an HTTP error code (400–599) or one of ${FAULT_KINDS.join(', ')}` });
     }
-    h.injectFailures({ ...spec, status });
+    h.injectFailures({ ...spec, status: status as FailureSpec['status'] });
     return { ok: true };
   });
   app.delete(`${SIM_PREFIX}/failures`, async () => {
@@ -235,4 +247,5 @@ function registerCommonControls(h: Harness): void {
     return { now: new Date(h.now()).toISOString(), epochMs: h.now() };
   });
 }
+
 

@@ -6,7 +6,7 @@ import { storeReadings } from '../../glucose/store-readings.js'
 import { readingsCommitted } from '../../live/readings-committed.js'
 import { READING_SOURCES, TRENDS } from '../../glucose/trends.js'
 import { validateReadings } from '../../glucose/validate-readings.js'
-import { badRequest, DateTime, DAY_MS, errors, Unit } from '../schemas.js'
+import { badRequest, DateTime, DAY_MS, errors, tooEarly, Unit } from '../schemas.js'
 
 // Raw reads are bounded so one request cannot pull years of 1-minute data; longer spans take a bucket.
 const MAX_RAW_SPAN_DAYS = 31
@@ -96,9 +96,9 @@ const readings: FastifyPluginAsyncTypebox<{ maxReadings: number }> = async (app,
       const to = q.to ? new Date(q.to) : new Date()
       const from = q.from ? new Date(q.from) : new Date(to.getTime() - DAY_MS)
       const maxDays = q.bucket ? MAX_BUCKETED_SPAN_DAYS : MAX_RAW_SPAN_DAYS
-      const problem = from >= to ? '`from` must be before `to`'
+      const problem = tooEarly(from, !q.from) ?? (from >= to ? '`from` must be before `to`'
         : to.getTime() - from.getTime() > maxDays * DAY_MS ? `span is over ${maxDays} days${q.bucket ? '' : '; add bucket= to downsample'}`
-        : undefined
+        : undefined)
       if (problem) return reply.code(400).send(badRequest(problem))
 
       const range = { userId: request.userId, from, to, unit: q.unit }

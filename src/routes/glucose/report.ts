@@ -4,7 +4,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { glucoseReport } from '../../analytics/glucose-report.js'
-import { badRequest, DateTime, DAY_MS, errors, nullableNumber } from '../schemas.js'
+import { badRequest, DateTime, DAY_MS, errors, nullableNumber, tooEarly } from '../schemas.js'
 
 // One request covers at most 90 days: the summary sums hourly rollup rows for periods over 3 days, but the AGP's
 // percentiles read the chosen source's raw readings (~26,000 for 90 days), well under a second.
@@ -65,6 +65,8 @@ const report: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/glucose/report', { schema: { querystring: Query, response: { 200: Report, ...errors(400, 401) } } }, async (request, reply) => {
     const to = request.query.to ? new Date(request.query.to) : new Date()
     const from = request.query.from ? new Date(request.query.from) : new Date(to.getTime() - DEFAULT_SPAN_DAYS * DAY_MS)
+    const early = tooEarly(from, !request.query.from)
+    if (early) return reply.code(400).send(badField('querystring.from', early))
     if (from >= to) return reply.code(400).send(badField('querystring.from', '`from` must be before `to`'))
     if (to.getTime() - from.getTime() > MAX_SPAN_DAYS * DAY_MS) {
       return reply.code(400).send(badField('querystring.to', `the period is over ${MAX_SPAN_DAYS} days; ask for a shorter one`))
