@@ -43,6 +43,10 @@ const EnvSchema = Type.Object({
   // The service's public address (scheme, host, optional path; no trailing slash needed), used in the Nightscout
   // upload URLs shown to users. Unset: the address each request reached (right unless behind a proxy).
   PUBLIC_BASE_URL: Type.Optional(Type.String({ pattern: '^https?://[^?#]+$' })),
+  // Browser origins allowed to call the API cross-origin (CORS), comma-separated exact origins such as
+  // https://app.example.com. Empty (the default): no cross-origin browser access; API clients outside browsers
+  // and same-origin pages are unaffected.
+  CORS_ORIGINS: Type.String({ default: '', pattern: '^(\\s*https?://[^/,\\s]+\\s*)?(,\\s*https?://[^/,\\s]+\\s*)*$' }),
   // AES-256-GCM keys for stored provider credentials: `[id:]key` (32 bytes as 64 hex or base64), comma-separated.
   // The first encrypts; the others only decrypt, so a rotated-out key keeps working until everything is re-encrypted.
   CREDENTIALS_KEY: Type.Optional(Type.String({ minLength: 1 })),
@@ -58,6 +62,11 @@ const EnvSchema = Type.Object({
   // The app version we announce: LibreView refuses older ones with 403 (>= 4.16.0 since 2025-10, PROVIDERS.md).
   // Raise it when connections fail with "requires app version".
   LIBRE_LINK_UP_VERSION: Type.String({ default: '4.16.0', pattern: '^\\d+(\\.\\d+){1,3}$' }),
+  // Every provider call (headers and body) must finish within this, and a provider answer may be at most this big:
+  // a provider that hangs, trickles or streams without end fails the sync with a clear error instead of holding a
+  // worker or its memory. The largest real answer, a 30-day Dexcom EGV window, is about 3 MB.
+  PROVIDER_TIMEOUT_MS: Type.Integer({ default: 15_000, minimum: 100, maximum: 300_000 }),
+  PROVIDER_MAX_RESPONSE_BYTES: Type.Integer({ default: 32 * 1024 * 1024, minimum: 1024 }),
   // The sync engine (src/sync/). `serve` runs the API and a sync worker together unless SYNC_WORKER=false (then run
   // `npm run worker` processes separately; any number may run at once).
   SYNC_WORKER: Type.Boolean({ default: true }),
@@ -77,12 +86,22 @@ const EnvSchema = Type.Object({
   // open streams per user per process beyond the limit are refused with 429 (a phone, a watch, a browser or two).
   LIVE_HEARTBEAT_SECONDS: Type.Integer({ default: 15, minimum: 1, maximum: 300 }),
   LIVE_MAX_STREAMS_PER_USER: Type.Integer({ default: 5, minimum: 1, maximum: 100 }),
+  // `npm start` on an empty local development database seeds a demo user once (src/demo/first-start.ts); false: never.
+  DEMO: Type.Boolean({ default: true }),
+  // Days of health data kept for everyone (src/privacy/retention.ts); unset keeps it forever. Users may set a
+  // shorter period of their own (PATCH /api/v1/me retentionDays).
+  RETENTION_DAYS: Type.Optional(Type.Integer({ minimum: 1, maximum: 36500 })),
+  // GET /metrics (Prometheus): with a token, scrapers send `Authorization: Bearer <token>` from anywhere; without
+  // one, only loopback clients not relayed by a proxy are answered (src/plugins/metrics.ts).
+  METRICS_TOKEN: Type.Optional(Type.String({ minLength: 16 })),
 })
 type Env = Static<typeof EnvSchema>
 
 export interface Config {
   env: Env['NODE_ENV']
   databaseUrl: string
+  /** Whether a first development start may seed the demo user (only on the local cluster; see src/demo/). */
+  demo: boolean
   dbPoolMax: number
   host: string
   port: number
@@ -96,15 +115,23 @@ export interface Config {
   importMaxBytes: number
   rateLimitPerMinute: number
   publicBaseUrl: string | undefined
+  /** Origins allowed cross-origin (CORS); empty = none. */
+  corsOrigins: string[]
   /** Whether user-supplied provider URLs may resolve to loopback or private addresses (src/providers/public-host.ts). */
   providerAllowPrivateHosts: boolean
   /** Raw keys, current first; src/providers/crypto.ts parses and checks them. */
   credentialKeys: string[]
   dexcom: { clientId: string | undefined; clientSecret: string | undefined; redirectUri: string; baseUrl: string }
   libreLinkUp: { baseUrl: string; regionUrlTemplate: string; version: string }
+  /** Limits of every provider HTTP call (src/providers/http.ts). */
+  providerHttp: { timeoutMs: number; maxResponseBytes: number }
   sync: SyncConfig
   /** The live stream (src/live/): heartbeat period and open streams per user per process. */
   live: { heartbeatMs: number; maxStreamsPerUser: number }
+  /** Global retention period in days (src/privacy/retention.ts); null keeps data forever. */
+  retentionDays: number | null
+  /** Bearer token for GET /metrics; undefined: loopback clients only. */
+  metricsToken: string | undefined
 }
 
 export interface SyncConfig {
@@ -130,6 +157,7 @@ function fromEnv(env: Env): Config {
   return {
     env: env.NODE_ENV,
     databaseUrl: env.DATABASE_URL,
+    demo: env.DEMO,
     dbPoolMax: env.DB_POOL_MAX,
     host: env.HOST,
     port: env.PORT,
@@ -143,12 +171,13 @@ function fromEnv(env: Env): Config {
     importMaxBytes: env.IMPORT_MAX_BYTES,
     rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,
     publicBaseUrl: env.PUBLIC_BASE_URL?.replace(/\/+$/, ''),
+    corsOrigins: env.CORS_ORIGINS.split(',').map((o) => o.trim()).filter((o) => o.length > 0),
     providerAllowPrivateHosts: env.PROVIDER_ALLOW_PRIVATE_HOSTS ?? env.NODE_ENV !== 'production',
     credentialKeys: credentialKeys(env),
     dexcom: {
       clientId: env.DEXCOM_CLIENT_ID,
       clientSecret: env.DEXCOM_CLIENT_SECRET,
-      redirectUri: env.DEXCOM_REDIRECT_URI,
+      redirectUri: oauthRedirectUri(env),
       baseUrl: env.DEXCOM_BASE_URL.replace(/\/+$/, ''),
     },
     libreLinkUp: {
@@ -156,6 +185,7 @@ function fromEnv(env: Env): Config {
       regionUrlTemplate: env.LIBRE_LINK_UP_REGION_URL.replace(/\/+$/, ''),
       version: env.LIBRE_LINK_UP_VERSION,
     },
+    providerHttp: { timeoutMs: env.PROVIDER_TIMEOUT_MS, maxResponseBytes: env.PROVIDER_MAX_RESPONSE_BYTES },
     sync: {
       worker: env.SYNC_WORKER,
       tickSeconds: env.SYNC_TICK_SECONDS,
@@ -166,7 +196,17 @@ function fromEnv(env: Env): Config {
       requestsPerHour: { dexcom: env.DEXCOM_REQUESTS_PER_HOUR },
     },
     live: { heartbeatMs: env.LIVE_HEARTBEAT_SECONDS * 1000, maxStreamsPerUser: env.LIVE_MAX_STREAMS_PER_USER },
+    retentionDays: env.RETENTION_DAYS ?? null,
+    metricsToken: env.METRICS_TOKEN,
   }
+}
+
+/** The variables left at their development defaults (fine locally; loadConfig refuses them in production). */
+export function developmentSecretsIn(config: Config): string[] {
+  return [
+    ...(config.jwt.key === DEV_JWT_SECRET ? ['JWT_SECRET'] : []),
+    ...(config.credentialKeys.includes(DEV_CREDENTIALS_KEY) ? ['CREDENTIALS_KEY'] : []),
+  ]
 }
 
 function credentialKeys(env: Env): string[] {
@@ -177,6 +217,15 @@ function credentialKeys(env: Env): string[] {
   }
   if (env.NODE_ENV === 'production') throw new Error('CREDENTIALS_KEY is required when NODE_ENV=production (32 bytes, hex or base64)')
   return [DEV_CREDENTIALS_KEY]
+}
+
+// The OAuth redirect URI carries authorization codes: in production only over TLS (RFC 6749 §3.1.2.1), and never
+// with a fragment (RFC 6749 §3.1.2). Which URIs Dexcom accepts is the allow-list registered with Dexcom.
+function oauthRedirectUri(env: Env): string {
+  const uri = new URL(env.DEXCOM_REDIRECT_URI)
+  if (uri.hash) throw new Error('DEXCOM_REDIRECT_URI must not contain a fragment (#…)')
+  if (env.NODE_ENV === 'production' && uri.protocol !== 'https:') throw new Error('DEXCOM_REDIRECT_URI must be https:// when NODE_ENV=production')
+  return env.DEXCOM_REDIRECT_URI
 }
 
 function jwtKey(env: Env): Config['jwt'] {

@@ -14,10 +14,22 @@ export async function createUsers(sql: Sql, ids: readonly string[]): Promise<voi
   await sql`INSERT INTO users ${sql(ids.map((id) => ({ id })))} ON CONFLICT DO NOTHING`
 }
 
-/** Deletes every bench user; their readings go with them (ON DELETE CASCADE). Returns the users removed. */
+/**
+ * Deletes every bench user; their readings go with them (ON DELETE CASCADE). Returns the users removed. Users the
+ * audit log mentions (their syncs decrypted credentials) go one at a time, each named in glucose.erasing_user: the
+ * audit log refuses any other delete of its rows (migrations/0022). One transaction either way.
+ */
 export async function deleteBenchUsers(sql: Sql): Promise<number> {
-  const result = await sql`DELETE FROM users WHERE id::text LIKE ${`%-${MARKER}`}`
-  return result.count
+  return sql.begin(async (tx) => {
+    const audited = await tx<{ id: string }[]>`
+      SELECT DISTINCT subject_user_id AS id FROM audit_log WHERE subject_user_id::text LIKE ${`%-${MARKER}`}`
+    for (const { id } of audited) {
+      await tx`SELECT set_config('glucose.erasing_user', ${id}, true)`
+      await tx`DELETE FROM users WHERE id = ${id}`
+    }
+    const rest = await tx`DELETE FROM users WHERE id::text LIKE ${`%-${MARKER}`}`
+    return audited.length + rest.count
+  })
 }
 
 /** Readings stored for these users: each scenario checks it stored every row before its figure is trusted. */

@@ -3,15 +3,17 @@
 import closeWithGrace from 'close-with-grace'
 import { pino } from 'pino'
 import { loadConfig } from '../config.js'
+import { redactingLoggerOptions } from '../http/log-redaction.js'
 import { connect } from '../db/connect.js'
 import { migrate } from '../db/migrate.js'
 import { DEFAULT_WEBHOOK_OPTIONS, startWebhookWorker } from '../live/webhooks/worker.js'
 import { CredentialCipher } from '../providers/crypto.js'
+import { startRetentionWorker } from '../privacy/retention-worker.js'
 import { startBoss } from '../sync/queues.js'
 import { startSyncWorker } from '../sync/worker.js'
 
 const config = loadConfig()
-const log = pino({ level: config.logLevel, name: 'sync-worker' })
+const log = pino({ ...redactingLoggerOptions(config.logLevel), name: 'sync-worker' })
 if (config.migrateOnStart) {
   const db = connect(config.databaseUrl, { max: 1 })
   log.info(await migrate(db.sql), 'database schema ready')
@@ -26,6 +28,8 @@ const webhooks = await startWebhookWorker({
   boss, sql: webhookDb.sql, cipher: CredentialCipher.fromConfig(config.credentialKeys), log,
   options: { ...DEFAULT_WEBHOOK_OPTIONS, allowPrivateHosts: config.providerAllowPrivateHosts },
 })
+// The hourly data-retention job (RETENTION_DAYS and users' own periods), on a pg-boss cron schedule.
+const retention = await startRetentionWorker({ config, log })
 log.info({ concurrency: config.sync.concurrency, tickSeconds: config.sync.tickSeconds }, 'sync worker started')
 
 closeWithGrace({ delay: 30_000 }, async ({ signal, err }) => {
@@ -33,6 +37,7 @@ closeWithGrace({ delay: 30_000 }, async ({ signal, err }) => {
   else log.info({ signal }, 'stopping: finishing the syncs in flight')
   await worker.stop()
   await webhooks.stop()
+  await retention.stop()
   await boss.stop({ graceful: true, timeout: 20_000 })
   await webhookDb.close()
 })

@@ -3,6 +3,7 @@
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { transaction, type Sql, type Tx } from '../db/connect.js'
+import { countStoredReadings } from '../metrics/registry.js'
 import { MAX_MG_DL, MIN_MG_DL } from './limits.js'
 import { TRENDS, type ReadingSource } from './trends.js'
 import type { ReadingRow } from './validate-readings.js'
@@ -26,6 +27,12 @@ export interface StoreResult {
  * small-batch upsert takes the same series lock, so it never slips between a probe and its COPY.
  */
 export async function storeReadings(sql: Sql, userId: string, source: ReadingSource, rows: ReadingRow[]): Promise<StoreResult> {
+  const stored = await writeReadings(sql, userId, source, rows)
+  countStoredReadings(source, stored) // after the commit: a rolled-back write is not counted
+  return stored
+}
+
+async function writeReadings(sql: Sql, userId: string, source: ReadingSource, rows: ReadingRow[]): Promise<StoreResult> {
   const unique = lastPerInstant(rows)
   if (unique.length === 0) return { inserted: 0, updated: 0, unchanged: rows.length }
   if (unique.length <= SMALL_BATCH) {

@@ -11,6 +11,8 @@ declare module 'fastify' {
     authenticate(request: FastifyRequest, reply: FastifyReply): Promise<void>
     /** A preHandler (after authenticate) that answers 403 unless the token's `scope` claim lists `scope`. */
     requireScope(scope: string): (request: FastifyRequest, reply: FastifyReply) => Promise<void>
+    /** Drops a deleted user from this process's cache of known users (DELETE /api/v1/me). */
+    forgetUser(userId: string): void
   }
   interface FastifyRequest {
     userId: string
@@ -27,7 +29,10 @@ export interface AuthPluginOptions {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 // Users known to exist in this process: saves one INSERT ... ON CONFLICT per request. Bounded; cleared when full.
+// Entries expire: a user deleted through another process (DELETE /api/v1/me) is re-created here, empty, within
+// this long, instead of failing every write on the missing row until a restart.
 const KNOWN_USERS_MAX = 100_000
+const KNOWN_USER_TTL_MS = 60_000
 
 export default fp<AuthPluginOptions>(
   async (app, opts) => {
@@ -38,7 +43,7 @@ export default fp<AuthPluginOptions>(
       ...(opts.audience && { allowedAud: opts.audience }),
       cache: true, // verified tokens are cached until they expire: signature checks dominate small reads otherwise
     })
-    const knownUsers = new Set<string>()
+    const knownUsers = new Map<string, number>() // user id -> when ensured (ms)
     app.decorateRequest('userId', '')
     app.decorateRequest('scope', '')
 
@@ -56,13 +61,18 @@ export default fp<AuthPluginOptions>(
       }
       if (typeof sub !== 'string' || !UUID.test(sub)) return unauthorized(reply, 'token subject (sub) must be a user UUID')
       const userId = sub.toLowerCase()
-      if (!knownUsers.has(userId)) {
+      const ensuredAt = knownUsers.get(userId)
+      if (ensuredAt === undefined || Date.now() - ensuredAt > KNOWN_USER_TTL_MS) {
         await ensureUser(app.db.kysely, userId)
         if (knownUsers.size >= KNOWN_USERS_MAX) knownUsers.clear()
-        knownUsers.add(userId)
+        knownUsers.set(userId, Date.now())
       }
       request.userId = userId
       request.scope = typeof scope === 'string' ? scope : ''
+    })
+
+    app.decorate('forgetUser', (userId: string) => {
+      knownUsers.delete(userId)
     })
 
     app.decorate('requireScope', (scope: string) => async (request: FastifyRequest, reply: FastifyReply) => {

@@ -16,6 +16,18 @@ export default fp(
         const where = details.map((d) => `${d.field || error.validationContext} ${d.message}`).join('; ')
         return reply.code(400).send({ statusCode: 400, error: 'Bad Request', message: `invalid request: ${where}`, details })
       }
+      if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+        const limit = request.routeOptions.bodyLimit
+        return reply.code(413).send({ statusCode: 413, error: 'Payload Too Large',
+          message: `request body is larger than this route's limit of ${limit} bytes; send fewer items per request (see BODY_LIMIT_BYTES)` })
+      }
+      if (isUserGone(error)) {
+        // The account was erased (DELETE /api/v1/me, maybe by another process) after this request was authenticated.
+        // This process forgets it knew the user, so sending the request again starts a new, empty account.
+        ;(request.server as { forgetUser?: (id: string) => void }).forgetUser?.(request.userId)
+        return reply.code(409).send({ statusCode: 409, error: 'Conflict',
+          message: 'this account was deleted while the request ran; nothing was stored (sending it again starts a new, empty account)' })
+      }
       if (isDatabaseUnavailable(error)) {
         request.log.warn({ code: (error as { code?: string }).code }, 'database unavailable')
         return reply.code(503).header('retry-after', '5')
@@ -35,9 +47,18 @@ export default fp(
 )
 
 // postgres.js connection failures and PostgreSQL's "cannot serve now" classes: a client should retry, not report
-// a bug. 57P01–57P03: admin shutdown, crash shutdown, cannot connect now; 53300: too many connections.
+// a bug. 57P01–57P03: admin shutdown, crash shutdown, cannot connect now; 53300: too many connections. EPIPE: a
+// query written to a pooled connection the server had just closed, before the driver saw the close (found by
+// test/reliability/db-restart.test.ts: it was a 500); EHOSTUNREACH/ENETUNREACH: the database's network is gone.
 const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'CONNECT_TIMEOUT', 'CONNECTION_CLOSED',
-  'CONNECTION_ENDED', 'CONNECTION_DESTROYED', '57P01', '57P02', '57P03', '53300'])
+  'CONNECTION_ENDED', 'CONNECTION_DESTROYED', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', '57P01', '57P02', '57P03', '53300'])
+
+// 23503 foreign_key_violation on a `<table>_user_id_fkey` (every per-user table's reference to users, hypertable
+// chunks' copies included): the user row is gone.
+function isUserGone(error: unknown): boolean {
+  const { code, constraint_name: constraint } = error as { code?: unknown; constraint_name?: unknown }
+  return code === '23503' && typeof constraint === 'string' && constraint.endsWith('user_id_fkey')
+}
 
 function isDatabaseUnavailable(error: unknown): boolean {
   const code = (error as { code?: unknown }).code

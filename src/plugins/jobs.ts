@@ -4,6 +4,7 @@ import fp from 'fastify-plugin'
 import type { PgBoss } from 'pg-boss'
 import type { Config } from '../config.js'
 import { changedSpan } from '../glucose/store-readings.js'
+import { startRetentionWorker, type RetentionWorker } from '../privacy/retention-worker.js'
 import { enqueueAnalysis } from '../sync/jobs.js'
 import { startBoss } from '../sync/queues.js'
 import { startSyncWorker, type SyncWorker } from '../sync/worker.js'
@@ -46,14 +47,18 @@ export default fp<{ config: Config }>(
     }
     app.decorate('jobs', { boss, readingsChanged, worker: undefined })
 
+    let retention: RetentionWorker | undefined
     if (config.sync.worker) {
       app.addHook('onReady', async () => {
         app.jobs.worker = await startSyncWorker({ config, boss: await boss(), log: app.log })
+        // The hourly data-retention job runs where sync workers run (src/privacy/retention-worker.ts).
+        retention = await startRetentionWorker({ config, log: app.log })
       })
     }
     // After the routes have drained (Fastify closes the server first), before the db plugin's pool closes.
     app.addHook('onClose', async () => {
       await app.jobs.worker?.stop()
+      await retention?.stop()
       const running = await started?.catch(() => undefined)
       await running?.stop({ graceful: true, timeout: 10_000 })
     })

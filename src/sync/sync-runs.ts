@@ -1,6 +1,7 @@
 // sync_runs: one row per sync that held its connection's lock, for operators (rates, outcomes, durations) and for
 // the tests that prove two workers never sync one connection at the same time.
 import type { Sql } from '../db/connect.js'
+import { countSyncRun } from '../metrics/registry.js'
 import type { SyncOutcome } from './next-sync.js'
 
 /** Who started a sync: the user's button (manual) or a worker's job (`worker` names the process, for operators). */
@@ -40,10 +41,12 @@ export async function unlockConnection(sql: Sql, connectionId: string): Promise<
 }
 
 export async function finishRun(sql: Sql, runId: string, outcome: SyncOutcome, readingsStored: number, error: string | null): Promise<void> {
-  await sql`
+  const [run] = await sql<{ provider: string; seconds: number }[]>`
     UPDATE sync_runs SET finished_at = clock_timestamp(), outcome = ${outcome}, readings_stored = ${readingsStored},
       error = ${error === null ? null : error.slice(0, 500)}
-    WHERE id = ${runId}`
+    WHERE id = ${runId}
+    RETURNING provider, extract(epoch FROM finished_at - started_at)::float8 AS seconds`
+  if (run) countSyncRun(run.provider, outcome, run.seconds) // the database's clock, as for GET /admin/sync
 }
 
 export async function pruneRuns(sql: Sql): Promise<number> {

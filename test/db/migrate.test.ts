@@ -36,7 +36,7 @@ t.test('an empty database migrates on the Apache edition to the full relation se
   const tables = await db.sql<{ table_name: string }[]>`
     SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY 1`
   t.same(tables.map((r) => r.table_name), [
-    'alert_settings', 'alerts', 'cgm_connections', 'consents', 'detected_meals', 'glucose_readings', 'live_events', 'meal_glucose_responses',
+    'alert_settings', 'alerts', 'audit_log', 'cgm_connections', 'consents', 'detected_meals', 'glucose_readings', 'live_events', 'meal_glucose_responses',
     'meal_items', 'meals', 'nightscout_upload_sites', 'oauth_states', 'schema_migrations', 'sync_runs', 'users', 'webhook_deliveries', 'webhooks',
   ])
   const recorded = await db.sql`SELECT DISTINCT edition FROM schema_migrations`

@@ -15,12 +15,13 @@ t.test('health and readiness', async (t) => {
 t.test('the me endpoint validates the time zone', async (t) => {
   const app = await startApp(t)
   const user = app.newUser()
-  t.same((await user.request('GET', '/api/v1/me')).body, { id: user.id, timezone: 'UTC', preferredUnit: 'mg/dL' })
+  const defaults = { retentionDays: null, effectiveRetentionDays: null } // no RETENTION_DAYS in the test config
+  t.same((await user.request('GET', '/api/v1/me')).body, { id: user.id, timezone: 'UTC', preferredUnit: 'mg/dL', ...defaults })
   const bad = await user.request('PATCH', '/api/v1/me', { timezone: 'Mars/Olympus' })
   t.equal(bad.status, 400)
   t.match(bad.body.message, /"Mars\/Olympus" is not an IANA time zone/)
   const good = await user.request('PATCH', '/api/v1/me', { timezone: 'Europe/Berlin', preferredUnit: 'mmol/L' })
-  t.same(good.body, { id: user.id, timezone: 'Europe/Berlin', preferredUnit: 'mmol/L' })
+  t.same(good.body, { id: user.id, timezone: 'Europe/Berlin', preferredUnit: 'mmol/L', ...defaults })
 })
 
 t.test('with the database unreachable: 503 with Retry-After, not a hang or a 500', async (t) => {
