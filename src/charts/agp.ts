@@ -7,7 +7,7 @@
 // AGP software applies, so every vertex is a number the JSON gives.
 import type { AgpBin, GlucoseReport } from '../analytics/glucose-report.js'
 import type { GlucoseUnit } from '../glucose/units.js'
-import { band, COLORS, CONSENSUS_LEVELS, document, glucoseText, linear, num, polyline, px, text, type Size } from './svg.js'
+import { band, COLORS, CONSENSUS_LEVELS, document, fitText, glucoseText, intersects, linear, num, polyline, px, text, textBox, textWidth, wrapParts, type Box, type Size } from './svg.js'
 import { formatDate } from './time.js'
 
 export const AGP_BIN_MINUTES = 15 // sql/glucose-agp.sql's bin width
@@ -82,21 +82,30 @@ export function renderAgp({ report, unit, timezone, size }: AgpChartInput): stri
 
   // Header
   body.push(text(16, 24, 'Ambulatory Glucose Profile (AGP)', 'font-size="17" font-weight="700"'))
-  body.push(text(16, 44, `${period} · ${report.periodDays.toFixed(1)} days · ${report.readings} readings${report.source ? ` (${report.source})` : ''} · ${timezone}`, `fill="${COLORS.muted}"`))
+  const parts = [period, `${report.periodDays.toFixed(1)} days`, `${report.readings} readings${report.source ? ` (${report.source})` : ''}`, timezone]
+  body.push(text(16, 44, wrapParts(parts, () => size.width - 32, 1)[0]!, `class="subtitle" fill="${COLORS.muted}"`))
 
   // Target range, grid lines and y labels at the consensus levels
   body.push(`<rect class="target-range" x="${px(plot.left)}" y="${px(y(180))}" width="${px(plot.right - plot.left)}" height="${px(y(70) - y(180))}" fill="${COLORS.target}"/>`)
+  // On a short chart 54 and 70 come within a line's height: the target's edges and the top keep their labels, a
+  // label that would overprint one already placed is left out (its grid line stays).
+  const labelled = new Map<number, Box>()
+  for (const level of [yMax, 180, 70, 250, 54]) {
+    const box = textBox(plot.left - 6, y(level) + 4, glucoseText(level, unit), 12, false, 'end')
+    if (![...labelled.values()].some((b) => intersects(b, box))) labelled.set(level, box)
+  }
   for (const level of [...CONSENSUS_LEVELS, yMax]) {
     body.push(`<line x1="${px(plot.left)}" x2="${px(plot.right)}" y1="${px(y(level))}" y2="${px(y(level))}" stroke="${COLORS.grid}"/>`)
-    body.push(text(plot.left - 6, y(level) + 4, glucoseText(level, unit), `class="y-label" text-anchor="end" fill="${COLORS.muted}"`))
+    if (labelled.has(level)) body.push(text(plot.left - 6, y(level) + 4, glucoseText(level, unit), `class="y-label" text-anchor="end" fill="${COLORS.muted}"`))
   }
   body.push(text(plot.left - 6, plot.top - 10, unit, `text-anchor="end" fill="${COLORS.muted}" font-size="11"`))
 
-  // x axis: every 3 hours of the local day
+  // x axis: a line every 3 hours of the local day, labelled every 3 hours, or every 6 where "00:00"s would touch
+  const labelEvery = x(180) - x(0) >= textWidth('00:00') + 8 ? 180 : 360
   for (let m = 0; m <= MINUTES_PER_DAY; m += 180) {
     body.push(`<line x1="${px(x(m))}" x2="${px(x(m))}" y1="${px(plot.top)}" y2="${px(plot.bottom)}" stroke="${COLORS.grid}" stroke-dasharray="2 3"/>`)
     const label = `${String(m / 60).padStart(2, '0')}:00`
-    body.push(text(x(m), plot.bottom + 18, label, `class="x-label" text-anchor="middle" fill="${COLORS.muted}"`))
+    if (m % labelEvery === 0) body.push(text(x(m), plot.bottom + 18, label, `class="x-label" text-anchor="middle" fill="${COLORS.muted}"`))
   }
   body.push(`<rect x="${px(plot.left)}" y="${px(plot.top)}" width="${px(plot.right - plot.left)}" height="${px(plot.bottom - plot.top)}" fill="none" stroke="${COLORS.axis}"/>`)
 
@@ -134,7 +143,10 @@ function panelSvg(report: GlucoseReport, unit: GlucoseUnit, plot: { top: number;
   const out: string[] = []
   const rows = tirRows(report, unit)
   const barTop = plot.top + 26
-  const barHeight = Math.min(240, (plot.bottom - plot.top) * 0.5)
+  const note = sufficiencyNote(report)
+  // Room below the bar for the metrics heading, its five rows and the note (if any), so a short chart keeps them in.
+  const below = 34 + 5 * 20 + (note ? 44 : 0) + 8
+  const barHeight = Math.max(60, Math.min(240, (plot.bottom - plot.top) * 0.5, plot.bottom + 36 - barTop - below))
   out.push(text(panel.left, plot.top + 8, 'Time in ranges', 'font-size="14" font-weight="700"'))
   // Stacked from the bottom (very low) up, as the consensus bar is; a range at 0 % has no height.
   let yCursor = barTop + barHeight
@@ -148,8 +160,12 @@ function panelSvg(report: GlucoseReport, unit: GlucoseUnit, plot: { top: number;
   rows.forEach((row, i) => {
     const ry = barTop + (barHeight * (i + 0.5)) / 5
     out.push(`<rect x="${px(panel.left + 40)}" y="${px(ry - 8)}" width="10" height="10" fill="${row.color}"/>`)
-    out.push(text(panel.left + 56, ry + 1, `${row.name} ${row.range}`, 'font-size="12"'))
-    out.push(text(panel.right, ry + 1, row.pct === null ? '—' : `${row.pct.toFixed(1)} %`, `class="tir-value-${row.key}" text-anchor="end" font-weight="700"`))
+    const value = row.pct === null ? '—' : `${row.pct.toFixed(1)} %`
+    // On the narrowest panel a long label (mmol/L ranges) steps down to 11 px rather than run into its value.
+    const room = panel.right - textWidth(value, 12, true) - 6 - (panel.left + 56)
+    const size = textWidth(`${row.name} ${row.range}`, 12) <= room ? 12 : 11
+    out.push(text(panel.left + 56, ry + 1, fitText([`${row.name} ${row.range}`], room, size), `font-size="${size}"`))
+    out.push(text(panel.right, ry + 1, value, `class="tir-value-${row.key}" text-anchor="end" font-weight="700"`))
   })
 
   const metrics: Array<[string, string]> = [
@@ -166,10 +182,10 @@ function panelSvg(report: GlucoseReport, unit: GlucoseUnit, plot: { top: number;
     out.push(text(panel.left, my, label))
     out.push(text(panel.right, my, value, `class="metric" text-anchor="end" font-weight="700"`))
   }
-  const note = sufficiencyNote(report)
   if (note) {
-    out.push(text(panel.left, my + 28, note[0], `class="insufficient" fill="${COLORS.warning}" font-weight="700"`))
-    out.push(text(panel.left, my + 44, note[1], `fill="${COLORS.warning}"`))
+    const width = panel.right - panel.left
+    out.push(text(panel.left, my + 28, fitText([note[0], note[0].replace('Too little data: ', 'Too little: ')], width, 12, true), `class="insufficient" fill="${COLORS.warning}" font-weight="700"`))
+    out.push(text(panel.left, my + 44, fitText([note[1], note[1].replace(' active', '')], width), `fill="${COLORS.warning}"`))
   }
   return out
 }

@@ -102,3 +102,79 @@ export function document(kind: string, size: Size, title: string, desc: string, 
 export function text(x: number, y: number, content: string, attrs = ''): string {
   return `<text x="${px(x)}" y="${px(y)}"${attrs ? ` ${attrs}` : ''}>${esc(content)}</text>`
 }
+
+// Text extents. The charts are strings without a layout engine, so whether a line fits is estimated from its
+// characters. The widths are DejaVu Sans's advances (em), the widest of FONT's families and what a Linux browser
+// without the others falls back to; Arial, Roboto and Segoe UI are narrower, so a line that fits here fits there.
+const NARROWEST_CHARS = /[ .,:;'!|ijlI·]/
+const NARROW_CHARS = /[Jtfr()[\]/–-]/
+const WIDEST_CHARS = /[mwMW%—@]/
+const WIDE_CHARS = /[A-Z+<>=~&#−]/
+/** Bold DejaVu Sans is about 12 % wider than regular. */
+export const BOLD_FACTOR = 1.12
+/** Ascent and descent of a text line, in em, for the vertical extent of a <text> at its baseline y. */
+export const ASCENT_EM = 0.76
+export const DESCENT_EM = 0.24
+
+/** Estimated width (px) of `content` in FONT at `fontSize`: per character 0.36 em (i, l, space…), 0.52 (t, r, –…), 1 (m, W, %), 0.84 (other capitals) or 0.64. */
+export function textWidth(content: string, fontSize = 12, bold = false): number {
+  let em = 0
+  for (const c of content) em += NARROWEST_CHARS.test(c) ? 0.36 : NARROW_CHARS.test(c) ? 0.52 : WIDEST_CHARS.test(c) ? 1 : WIDE_CHARS.test(c) ? 0.84 : 0.64
+  return em * fontSize * (bold ? BOLD_FACTOR : 1)
+}
+
+/** The estimated box of a <text>: its anchor decides where the width goes. */
+export function textBox(x: number, y: number, content: string, fontSize = 12, bold = false, anchor: 'start' | 'middle' | 'end' = 'start') {
+  const w = textWidth(content, fontSize, bold)
+  const left = anchor === 'start' ? x : anchor === 'middle' ? x - w / 2 : x - w
+  return { left, right: left + w, top: y - ASCENT_EM * fontSize, bottom: y + DESCENT_EM * fontSize }
+}
+
+export type Box = ReturnType<typeof textBox>
+export const intersects = (a: Box, b: Box) => a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom
+
+/**
+ * The first of `candidates` (longest first) that fits `maxWidth`; when none does, the last one cut with an ellipsis.
+ * Narrow charts say less rather than run off the picture; the <desc> keeps the full wording.
+ */
+export function fitText(candidates: string[], maxWidth: number, fontSize = 12, bold = false): string {
+  for (const c of candidates) if (textWidth(c, fontSize, bold) <= maxWidth) return c
+  const chars = [...candidates.at(-1)!]
+  while (chars.length > 0 && textWidth(`${chars.join('')}…`, fontSize, bold) > maxWidth) chars.pop()
+  return `${chars.join('').trimEnd()}…`
+}
+
+/**
+ * Parts joined with " · " into at most `maxLines` lines of at most `widthOf(line)` px each, breaking only between
+ * parts; what does not fit the last line is cut with an ellipsis.
+ */
+export function wrapParts(parts: string[], widthOf: (line: number) => number, maxLines: number, fontSize = 12): string[] {
+  const lines: string[] = []
+  let current = ''
+  for (const part of parts) {
+    const joined = current ? `${current} · ${part}` : part
+    if (!current || textWidth(joined, fontSize) <= widthOf(lines.length) || lines.length === maxLines - 1) current = joined
+    else {
+      lines.push(current)
+      current = part
+    }
+  }
+  if (current) lines.push(current)
+  return lines.map((line, i) => fitText([line], widthOf(i), fontSize))
+}
+
+/** Below this width a chart uses its compact layout: shorter wording, more lines in the header. */
+export const NARROW_WIDTH = 480
+
+/**
+ * The first wording, in order of preference, that `wrapParts` fits without cutting anything; else the last one, cut.
+ * Each attempt is the parts and the lines it may take.
+ */
+export function bestWrap(attempts: Array<[parts: string[], maxLines: number]>, widthOf: (line: number) => number, fontSize = 12): string[] {
+  let lines: string[] = []
+  for (const [parts, maxLines] of attempts) {
+    lines = wrapParts(parts, widthOf, maxLines, fontSize)
+    if (!lines.some((line) => line.endsWith('…'))) return lines
+  }
+  return lines
+}

@@ -2,7 +2,7 @@
 // user's unit), with the user's meals marked and the 70–180 mg/dL target range shaded. A gap in the data stays a
 // gap: the line breaks where consecutive readings are more than GAP_MINUTES apart, nothing is interpolated across.
 import type { GlucoseUnit } from '../glucose/units.js'
-import { COLORS, CONSENSUS_LEVELS, document, esc, glucoseText, linear, polyline, px, text, type Size } from './svg.js'
+import { bestWrap, COLORS, CONSENSUS_LEVELS, document, esc, glucoseText, intersects, linear, polyline, px, text, textBox, textWidth, type Box, type Size } from './svg.js'
 import { formatDate, formatDay, formatTime, timeTicks } from './time.js'
 
 /** Longer than this between two readings is a gap (three missed 5-minute readings). */
@@ -27,8 +27,8 @@ export const trendYMax = (readings: TrendReading[]) =>
   Math.min(400, Math.max(300, Math.ceil(Math.max(0, ...readings.map((r) => r.value)) / 50) * 50))
 
 /** The chart's geometry and scales; exported so tests can compute where a reading or a meal must be drawn. */
-export function trendLayout(size: Size, from: Date, to: Date, yMaxMgDl: number) {
-  const plot = { left: 52, top: 72, right: size.width - 20, bottom: size.height - 40 }
+export function trendLayout(size: Size, from: Date, to: Date, yMaxMgDl: number, subtitleLines = 1) {
+  const plot = { left: 52, top: subtitleLines > 1 ? 86 : 72, right: size.width - 20, bottom: size.height - 40 }
   return {
     plot,
     x: linear(from.getTime(), to.getTime(), plot.left, plot.right), // epoch ms
@@ -55,8 +55,6 @@ const SOURCE_COLORS = [COLORS.line, '#00838f', '#5d4037', '#c2185b', '#33691e', 
 
 export function renderTrend({ from, to, readings, meals, unit, timezone, size }: TrendChartInput): string {
   const yMax = trendYMax(readings)
-  const { plot, x, y } = trendLayout(size, from, to, yMax)
-  const clampY = (v: number) => y(Math.min(yMax, Math.max(Y_MIN, v)))
   const period = `${formatDate(from, timezone)} ${formatTime(from, timezone)} – ${formatDate(to, timezone)} ${formatTime(to, timezone)}`
   const body: string[] = []
   const bySource = new Map<string, TrendReading[]>()
@@ -68,14 +66,47 @@ export function renderTrend({ from, to, readings, meals, unit, timezone, size }:
   const sources = [...bySource.keys()].sort((a, b) => bySource.get(b)!.length - bySource.get(a)!.length)
 
   body.push(text(16, 24, 'Glucose', 'font-size="17" font-weight="700"'))
-  body.push(text(16, 44, `${period} · ${timezone} · ${readings.length} readings · ${meals.length} meals`, `fill="${COLORS.muted}"`))
+  // The source legend (when there are several) sits top right; subtitle lines beside a legend row stop short of it.
+  const legendWidth = 22 + Math.max(0, ...sources.map((s) => textWidth(s, 11)))
+  const legendX = Math.min(size.width - 20 - 120, size.width - 16 - legendWidth)
+  const legendRows: Box[] = sources.length > 1 ? sources.map((s, i) => textBox(legendX, 20 + i * 12, s, 11)) : []
+  const lineY = (i: number) => 44 + i * 14
+  const lineWidth = (i: number) => {
+    const line = textBox(16, lineY(i), '', 12)
+    return (legendRows.some((row) => row.top < line.bottom && line.top < row.bottom) ? legendX - 8 : size.width - 16) - 16
+  }
+  // One line if it fits, else two (a phone column holds about 40 characters a line); if still too long, one date
+  // for a period within a day and no year when both ends share it; then the time zone by its city alone
+  // ("Buenos_Aires"): the counts stay readable.
+  const [fromDay, toDay] = [formatDate(from, timezone), formatDate(to, timezone)]
+  const sameYear = fromDay.slice(-4) === toDay.slice(-4)
+  const shortPeriod = fromDay === toDay
+    ? `${fromDay} ${formatTime(from, timezone)}–${formatTime(to, timezone)}`
+    : `${sameYear ? fromDay.slice(0, -5) : fromDay} ${formatTime(from, timezone)} – ${sameYear ? toDay.slice(0, -5) : toDay} ${formatTime(to, timezone)}`
+  const counts = [`${readings.length} readings`, `${meals.length} meals`]
+  const subtitle = bestWrap([
+    [[period, timezone, ...counts], 2],
+    [[shortPeriod, timezone, ...counts], 2],
+    [[shortPeriod, timezone.split('/').at(-1)!, ...counts], 2],
+  ], lineWidth)
+  const { plot, x, y } = trendLayout(size, from, to, yMax, subtitle.length)
+  const clampY = (v: number) => y(Math.min(yMax, Math.max(Y_MIN, v)))
+  subtitle.forEach((line, i) => body.push(text(16, lineY(i), line, `class="subtitle" fill="${COLORS.muted}"`)))
   body.push(`<rect class="target-range" x="${px(plot.left)}" y="${px(y(180))}" width="${px(plot.right - plot.left)}" height="${px(y(70) - y(180))}" fill="${COLORS.target}"/>`)
+  // On a short chart 54 and 70 come within a line's height: the target's edges and the top keep their labels, a
+  // label that would overprint one already placed is left out (its grid line stays).
+  const labelled = new Map<number, Box>()
+  for (const level of [yMax, 180, 70, 250, 54]) {
+    const box = textBox(plot.left - 6, y(level) + 4, glucoseText(level, unit), 12, false, 'end')
+    if (![...labelled.values()].some((b) => intersects(b, box))) labelled.set(level, box)
+  }
   for (const level of [...CONSENSUS_LEVELS, yMax]) {
     const target = level === 70 || level === 180
     body.push(`<line x1="${px(plot.left)}" x2="${px(plot.right)}" y1="${px(y(level))}" y2="${px(y(level))}" stroke="${target ? COLORS.targetEdge : COLORS.grid}" stroke-width="${target ? 1.5 : 1}"/>`)
-    body.push(text(plot.left - 6, y(level) + 4, glucoseText(level, unit), `class="y-label" text-anchor="end" fill="${COLORS.muted}"`))
+    if (labelled.has(level)) body.push(text(plot.left - 6, y(level) + 4, glucoseText(level, unit), `class="y-label" text-anchor="end" fill="${COLORS.muted}"`))
   }
-  body.push(text(plot.left - 6, plot.top - 8, unit, `text-anchor="end" fill="${COLORS.muted}" font-size="11"`))
+  // "mmol/L" is wider than the margin left of the axis: it ends past the axis' labels rather than start off the picture.
+  body.push(text(Math.max(plot.left - 6, 4 + textWidth(unit, 11)), plot.top - 8, unit, `text-anchor="end" fill="${COLORS.muted}" font-size="11"`))
 
   const ticks = timeTicks(from, to, timezone, Math.max(3, Math.floor((plot.right - plot.left) / 90)))
   const multiDay = ticks.some((t) => t.label.length > 5)
@@ -91,16 +122,28 @@ export function renderTrend({ from, to, readings, meals, unit, timezone, size }:
   body.push(`<rect x="${px(plot.left)}" y="${px(plot.top)}" width="${px(plot.right - plot.left)}" height="${px(plot.bottom - plot.top)}" fill="none" stroke="${COLORS.axis}"/>`)
 
   // Meals: a dashed line at the time eaten, a marker above the plot, the name as a tooltip (and as text while
-  // there is room: under 3 days).
+  // there is room: under 3 days, on the first of three rows where it overprints no other name and stays inside the
+  // plot, right of the line or, near the right edge, left of it).
   const named = to.getTime() - from.getTime() <= 3 * 86_400_000
+  const nameBoxes: Box[] = []
   for (const meal of meals) {
     const mx = x(Date.parse(meal.eatenAt))
     const label = `${meal.name} · ${formatTime(new Date(meal.eatenAt), timezone)}`
+    let name = ''
+    if (named) {
+      const short = meal.name.length > 18 ? `${meal.name.slice(0, 17)}…` : meal.name
+      const end = mx + 4 + textWidth(short, 11) > plot.right
+      for (let row = 0; row < 3 && !name; row++) {
+        const box = textBox(end ? mx - 4 : mx + 4, plot.top + 12 + row * 12, short, 11, false, end ? 'end' : 'start')
+        if (box.left < plot.left || box.bottom > plot.bottom || nameBoxes.some((b) => intersects(b, box))) continue
+        nameBoxes.push(box)
+        name = text(end ? mx - 4 : mx + 4, plot.top + 12 + row * 12, short, `class="meal-name" fill="${COLORS.meal}" font-size="11"${end ? ' text-anchor="end"' : ''}`)
+      }
+    }
     body.push(`<g class="meal-marker" data-time="${esc(meal.eatenAt)}"><title>${esc(label)}</title>` +
       `<line x1="${px(mx)}" x2="${px(mx)}" y1="${px(plot.top)}" y2="${px(plot.bottom)}" stroke="${COLORS.meal}" stroke-dasharray="4 3"/>` +
       `<path d="M${px(mx - 5)},${px(plot.top - 9)}L${px(mx + 5)},${px(plot.top - 9)} ${px(mx)},${px(plot.top - 1)}Z" fill="${COLORS.meal}"/>` +
-      (named ? text(mx + 4, plot.top + 12, meal.name.length > 18 ? `${meal.name.slice(0, 17)}…` : meal.name, `fill="${COLORS.meal}" font-size="11"`) : '') +
-      '</g>')
+      name + '</g>')
   }
 
   sources.forEach((source, i) => {
@@ -112,10 +155,9 @@ export function renderTrend({ from, to, readings, meals, unit, timezone, size }:
   })
   if (sources.length > 1) {
     sources.forEach((source, i) => {
-      const lx = plot.right - 120
-      const ly = 20 + i * 14
-      body.push(`<line x1="${px(lx)}" x2="${px(lx + 16)}" y1="${px(ly - 4)}" y2="${px(ly - 4)}" stroke="${SOURCE_COLORS[i % SOURCE_COLORS.length]}" stroke-width="2"/>`)
-      body.push(text(lx + 22, ly, source, 'font-size="11"'))
+      const ly = 20 + i * 12
+      body.push(`<line x1="${px(legendX)}" x2="${px(legendX + 16)}" y1="${px(ly - 4)}" y2="${px(ly - 4)}" stroke="${SOURCE_COLORS[i % SOURCE_COLORS.length]}" stroke-width="2"/>`)
+      body.push(text(legendX + 22, ly, source, 'font-size="11"'))
     })
   }
   if (readings.length === 0) {

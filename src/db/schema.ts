@@ -10,6 +10,8 @@ export interface UsersTable {
   timezone: Generated<string>
   preferred_unit: Generated<'mg/dL' | 'mmol/L'>
   created_at: DefaultTimestamp
+  /** The user's own retention period in days (migrations/0021); null: the global one. */
+  retention_days: number | null
 }
 
 export interface MealsTable {
@@ -45,7 +47,7 @@ export interface Database {
 
 // Exported for the schema test: the column names each typed table must have in the database.
 export const TYPED_COLUMNS: Record<keyof Database, string[]> = {
-  users: ['id', 'timezone', 'preferred_unit', 'created_at'],
+  users: ['id', 'timezone', 'preferred_unit', 'created_at', 'retention_days'],
   meals: ['id', 'user_id', 'eaten_at', 'name', 'notes', 'source', 'source_record_id', 'created_at', 'updated_at'],
   meal_items: ['id', 'meal_id', 'position', 'name', 'grams', 'carbs_g', 'protein_g', 'fat_g', 'fiber_g', 'calories_kcal'],
 }

@@ -1,7 +1,7 @@
 // The real app for the chart tests, a user who stores readings and meals and fetches SVGs, and small SVG readers
 // (regexes over our own output: the charts are plain strings with one element per line or per tag).
 import type { Test } from 'tap'
-import { px } from '../../src/charts/svg.js'
+import { intersects, px, textBox, type Box } from '../../src/charts/svg.js'
 import { startApp, type TestUser } from '../helpers.js'
 
 export interface ChartUser extends TestUser {
@@ -66,4 +66,32 @@ export function textOf(svg: string, cls: string): string {
   const m = new RegExp(`<text[^>]*? class="${cls}"[^>]*>([^<]*)</text>`).exec(svg)
   if (!m) throw new Error(`no text of class ${cls}`)
   return m[1]!
+}
+
+/** Every <text> of a chart with its estimated box (src/charts/svg.ts's per-character widths) and content. */
+export function textBoxes(svg: string): Array<Box & { content: string; cls: string }> {
+  const unescape = (s: string) => s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&amp;/g, '&')
+  return [...svg.matchAll(/<text([^>]*)>([^<]*)<\/text>/g)].map(([, attrs, raw]) => {
+    const get = (name: string) => new RegExp(`\\s${name}="([^"]*)"`).exec(attrs!)?.[1]
+    const content = unescape(raw!)
+    const anchor = (get('text-anchor') ?? 'start') as 'start' | 'middle' | 'end'
+    const box = textBox(Number(get('x')), Number(get('y')), content, Number(get('font-size') ?? 12), get('font-weight') === '700', anchor)
+    return { ...box, content, cls: get('class') ?? '' }
+  })
+}
+
+/** What is wrong with a chart's layout: texts outside the picture, and pairs of texts (or a text and a `boxClass` rect) that overlap. */
+export function layoutProblems(svg: string, boxClass?: string): string[] {
+  const [width, height] = /viewBox="0 0 (\d+) (\d+)"/.exec(svg)!.slice(1).map(Number) as [number, number]
+  const boxes = textBoxes(svg)
+  const show = (b: (typeof boxes)[number]) => `"${b.content}" [${px(b.left)}…${px(b.right)} × ${px(b.top)}…${px(b.bottom)}]`
+  const out: string[] = []
+  for (const b of boxes) if (b.left < 0 || b.top < 0 || b.right > width || b.bottom > height) out.push(`outside ${width}×${height}: ${show(b)}`)
+  boxes.forEach((a, i) => boxes.slice(i + 1).forEach((b) => intersects(a, b) && out.push(`overlap: ${show(a)} and ${show(b)}`)))
+  for (const rect of boxClass ? byClass(svg, boxClass) : []) {
+    const [x, y, w, h] = ['x', 'y', 'width', 'height'].map((n) => Number(attr(rect, n))) as [number, number, number, number]
+    const r = { left: x, top: y, right: x + w, bottom: y + h }
+    for (const b of boxes) if (intersects(r, b) && !(b.left >= r.left && b.right <= r.right && b.top >= r.top && b.bottom <= r.bottom)) out.push(`${boxClass} overlaps ${show(b)}`)
+  }
+  return out
 }
