@@ -14,6 +14,8 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
 }
 
 export interface Running {
+  /** The Fastify instance itself: its routes, inject with a chosen client address. */
+  app: Awaited<ReturnType<typeof buildApp>>
   url: string
   config: Config
   db: Db
@@ -40,6 +42,7 @@ export async function startApp(t: Test, overrides: Partial<Config> = {}, logStre
     await db.close()
   })
   return {
+    app,
     url,
     config,
     db,

@@ -7,7 +7,7 @@
 // AGP software applies, so every vertex is a number the JSON gives.
 import type { AgpBin, GlucoseReport } from '../analytics/glucose-report.js'
 import type { GlucoseUnit } from '../glucose/units.js'
-import { band, COLORS, CONSENSUS_LEVELS, document, fitText, glucoseText, intersects, linear, num, polyline, px, text, textBox, textWidth, wrapParts, type Box, type Size } from './svg.js'
+import { band, COLORS, document, fitText, glucoseGrid, glucoseText, linear, num, polyline, px, text, textWidth, wrapParts, type Size } from './svg.js'
 import { formatDate } from './time.js'
 
 export const AGP_BIN_MINUTES = 15 // sql/glucose-agp.sql's bin width
@@ -86,18 +86,7 @@ export function renderAgp({ report, unit, timezone, size }: AgpChartInput): stri
   body.push(text(16, 44, wrapParts(parts, () => size.width - 32, 1)[0]!, `class="subtitle" fill="${COLORS.muted}"`))
 
   // Target range, grid lines and y labels at the consensus levels
-  body.push(`<rect class="target-range" x="${px(plot.left)}" y="${px(y(180))}" width="${px(plot.right - plot.left)}" height="${px(y(70) - y(180))}" fill="${COLORS.target}"/>`)
-  // On a short chart 54 and 70 come within a line's height: the target's edges and the top keep their labels, a
-  // label that would overprint one already placed is left out (its grid line stays).
-  const labelled = new Map<number, Box>()
-  for (const level of [yMax, 180, 70, 250, 54]) {
-    const box = textBox(plot.left - 6, y(level) + 4, glucoseText(level, unit), 12, false, 'end')
-    if (![...labelled.values()].some((b) => intersects(b, box))) labelled.set(level, box)
-  }
-  for (const level of [...CONSENSUS_LEVELS, yMax]) {
-    body.push(`<line x1="${px(plot.left)}" x2="${px(plot.right)}" y1="${px(y(level))}" y2="${px(y(level))}" stroke="${COLORS.grid}"/>`)
-    if (labelled.has(level)) body.push(text(plot.left - 6, y(level) + 4, glucoseText(level, unit), `class="y-label" text-anchor="end" fill="${COLORS.muted}"`))
-  }
+  body.push(...glucoseGrid(plot, y, yMax, unit))
   body.push(text(plot.left - 6, plot.top - 10, unit, `text-anchor="end" fill="${COLORS.muted}" font-size="11"`))
 
   // x axis: a line every 3 hours of the local day, labelled every 3 hours, or every 6 where "00:00"s would touch

@@ -178,3 +178,29 @@ export function bestWrap(attempts: Array<[parts: string[], maxLines: number]>, w
   }
   return lines
 }
+
+/**
+ * The 70–180 mg/dL target shaded, a grid line at each consensus level and at the top, and their labels left of
+ * the plot. On a short chart 54 and 70 come within a line's height: the top and the target's edges keep their
+ * labels, a label that would overprint one already placed is left out (its grid line stays).
+ */
+export function glucoseGrid(
+  plot: { left: number; top: number; right: number },
+  y: (mgDl: number) => number,
+  yMax: number,
+  unit: GlucoseUnit,
+  options: { strongTargetEdges?: boolean } = {},
+): string[] {
+  const out = [`<rect class="target-range" x="${px(plot.left)}" y="${px(y(180))}" width="${px(plot.right - plot.left)}" height="${px(y(70) - y(180))}" fill="${COLORS.target}"/>`]
+  const labelled = new Map<number, Box>()
+  for (const level of [yMax, 180, 70, 250, 54]) {
+    const box = textBox(plot.left - 6, y(level) + 4, glucoseText(level, unit), 12, false, 'end')
+    if (![...labelled.values()].some((b) => intersects(b, box))) labelled.set(level, box)
+  }
+  for (const level of [...CONSENSUS_LEVELS, yMax]) {
+    const strong = options.strongTargetEdges && (level === 70 || level === 180)
+    out.push(`<line x1="${px(plot.left)}" x2="${px(plot.right)}" y1="${px(y(level))}" y2="${px(y(level))}" stroke="${strong ? COLORS.targetEdge : COLORS.grid}"${strong ? ' stroke-width="1.5"' : ''}/>`)
+    if (labelled.has(level)) out.push(text(plot.left - 6, y(level) + 4, glucoseText(level, unit), `class="y-label" text-anchor="end" fill="${COLORS.muted}"`))
+  }
+  return out
+}

@@ -2,7 +2,7 @@
 // user's unit), with the user's meals marked and the 70–180 mg/dL target range shaded. A gap in the data stays a
 // gap: the line breaks where consecutive readings are more than GAP_MINUTES apart, nothing is interpolated across.
 import type { GlucoseUnit } from '../glucose/units.js'
-import { bestWrap, COLORS, CONSENSUS_LEVELS, document, esc, glucoseText, intersects, linear, polyline, px, text, textBox, textWidth, type Box, type Size } from './svg.js'
+import { bestWrap, COLORS, document, esc, glucoseGrid, glucoseText, intersects, linear, polyline, px, text, textBox, textWidth, type Box, type Size } from './svg.js'
 import { formatDate, formatDay, formatTime, timeTicks } from './time.js'
 
 /** Longer than this between two readings is a gap (three missed 5-minute readings). */
@@ -92,19 +92,7 @@ export function renderTrend({ from, to, readings, meals, unit, timezone, size }:
   const { plot, x, y } = trendLayout(size, from, to, yMax, subtitle.length)
   const clampY = (v: number) => y(Math.min(yMax, Math.max(Y_MIN, v)))
   subtitle.forEach((line, i) => body.push(text(16, lineY(i), line, `class="subtitle" fill="${COLORS.muted}"`)))
-  body.push(`<rect class="target-range" x="${px(plot.left)}" y="${px(y(180))}" width="${px(plot.right - plot.left)}" height="${px(y(70) - y(180))}" fill="${COLORS.target}"/>`)
-  // On a short chart 54 and 70 come within a line's height: the target's edges and the top keep their labels, a
-  // label that would overprint one already placed is left out (its grid line stays).
-  const labelled = new Map<number, Box>()
-  for (const level of [yMax, 180, 70, 250, 54]) {
-    const box = textBox(plot.left - 6, y(level) + 4, glucoseText(level, unit), 12, false, 'end')
-    if (![...labelled.values()].some((b) => intersects(b, box))) labelled.set(level, box)
-  }
-  for (const level of [...CONSENSUS_LEVELS, yMax]) {
-    const target = level === 70 || level === 180
-    body.push(`<line x1="${px(plot.left)}" x2="${px(plot.right)}" y1="${px(y(level))}" y2="${px(y(level))}" stroke="${target ? COLORS.targetEdge : COLORS.grid}" stroke-width="${target ? 1.5 : 1}"/>`)
-    if (labelled.has(level)) body.push(text(plot.left - 6, y(level) + 4, glucoseText(level, unit), `class="y-label" text-anchor="end" fill="${COLORS.muted}"`))
-  }
+  body.push(...glucoseGrid(plot, y, yMax, unit, { strongTargetEdges: true }))
   // "mmol/L" is wider than the margin left of the axis: it ends past the axis' labels rather than start off the picture.
   body.push(text(Math.max(plot.left - 6, 4 + textWidth(unit, 11)), plot.top - 8, unit, `text-anchor="end" fill="${COLORS.muted}" font-size="11"`))
 

@@ -1,30 +1,11 @@
-// The app for the operability tests: like test/helpers.ts startApp, but the Fastify instance is returned too (its
-// registered routes, inject with a chosen client address), and Prometheus text can be read back.
-import { randomUUID } from 'node:crypto'
+// The app for the operability tests (test/helpers.ts startApp, whose Fastify instance gives the registered routes
+// and inject with a chosen client address), and Prometheus text read back.
 import type { Test } from 'tap'
-import { buildApp } from '../../src/app.js'
-import { signToken } from '../../src/auth/sign-token.js'
 import type { Config } from '../../src/config.js'
-import { connect } from '../../src/db/connect.js'
-import { request, testConfig, type TestUser } from '../helpers.js'
+import { startApp } from '../helpers.js'
 
 export async function startOpsApp(t: Test, overrides: Partial<Config> = {}) {
-  const config = testConfig(overrides)
-  const app = await buildApp(config)
-  await app.listen({ host: '127.0.0.1', port: 0 })
-  const address = app.server.address()
-  const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`
-  const db = connect(config.databaseUrl, { max: 2 })
-  t.teardown(async () => {
-    await app.close()
-    await db.close()
-  })
-  const newUser = (): TestUser => {
-    const id = randomUUID()
-    const token = signToken(config, id)
-    return { id, token, request: (method, path, body) => request(url, token, method, path, body) }
-  }
-  return { app, url, config, db, newUser }
+  return startApp(t, overrides)
 }
 
 /** The value of the sample `name{labels}` in Prometheus text (labels: all of these, others ignored); 0 if absent. */
