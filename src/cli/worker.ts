@@ -29,7 +29,7 @@ const webhooks = await startWebhookWorker({
   options: { ...DEFAULT_WEBHOOK_OPTIONS, allowPrivateHosts: config.providerAllowPrivateHosts },
 })
 // The hourly data-retention job (RETENTION_DAYS and users' own periods), on a pg-boss cron schedule.
-const retention = await startRetentionWorker({ config, log })
+const retention = await startRetentionWorker({ config, boss, log })
 log.info({ concurrency: config.sync.concurrency, tickSeconds: config.sync.tickSeconds }, 'sync worker started')
 
 closeWithGrace({ delay: 30_000 }, async ({ signal, err }) => {

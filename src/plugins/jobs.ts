@@ -50,9 +50,10 @@ export default fp<{ config: Config }>(
     let retention: RetentionWorker | undefined
     if (config.sync.worker) {
       app.addHook('onReady', async () => {
-        app.jobs.worker = await startSyncWorker({ config, boss: await boss(), log: app.log })
+        const started = await boss()
+        app.jobs.worker = await startSyncWorker({ config, boss: started, log: app.log })
         // The hourly data-retention job runs where sync workers run (src/privacy/retention-worker.ts).
-        retention = await startRetentionWorker({ config, log: app.log })
+        retention = await startRetentionWorker({ config, boss: started, log: app.log })
       })
     }
     // After the routes have drained (Fastify closes the server first), before the db plugin's pool closes.

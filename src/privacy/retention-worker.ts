@@ -1,15 +1,11 @@
 // Runs the retention job (src/privacy/retention.ts) on a pg-boss cron schedule, where sync workers run: `npm run
-// worker` processes, and `serve` with SYNC_WORKER on. Any number of processes may run it: pg-boss sends one job per
-// cron occurrence (its cron pass takes a database-wide turn), and the queue is a singleton, so two runs never
-// overlap.
-//
-// Its own small pg-boss instance: the sync engine's (src/sync/queues.ts) runs with `schedule: false` because the
-// sync tick needs no cron, and a cron schedule only fires where an instance has scheduling on.
+// worker` processes, and `serve` with SYNC_WORKER on, on their pg-boss instance (whose scheduling is on there, as
+// src/sync/queues.ts starts it). Any number of processes may run it: pg-boss sends one job per cron occurrence (its
+// cron pass takes a database-wide turn), and the queue is a singleton, so two runs never overlap.
 import type { FastifyBaseLogger } from 'fastify'
-import { PgBoss } from 'pg-boss'
+import type { PgBoss } from 'pg-boss'
 import type { Config } from '../config.js'
 import { connect } from '../db/connect.js'
-import { BOSS_SCHEMA } from '../sync/queues.js'
 import { runRetention } from './retention.js'
 
 export const RETENTION_QUEUE = 'data-retention'
@@ -18,22 +14,11 @@ export const RETENTION_QUEUE = 'data-retention'
 export const RETENTION_CRON = '17 * * * *'
 
 export interface RetentionWorker {
-  boss: PgBoss
   stop(): Promise<void>
 }
 
-export async function startRetentionWorker(opts: { config: Config; log: FastifyBaseLogger }): Promise<RetentionWorker> {
-  const { config, log } = opts
-  const boss = new PgBoss({
-    connectionString: config.databaseUrl,
-    schema: BOSS_SCHEMA,
-    application_name: 'glucose-service-retention',
-    max: 2,
-    supervise: false, // the sync engine's instance maintains the schema
-    schedule: true,
-  })
-  boss.on('error', (error: Error) => log.error({ err: { message: error.message } }, 'pg-boss (retention) error'))
-  await boss.start()
+export async function startRetentionWorker(opts: { config: Config; boss: PgBoss; log: FastifyBaseLogger }): Promise<RetentionWorker> {
+  const { config, boss, log } = opts
   const db = connect(config.databaseUrl, { max: 2 })
   try {
     // singleton: at most one run queued or active; a run deletes in per-user transactions, so a run that dies is
@@ -47,14 +32,12 @@ export async function startRetentionWorker(opts: { config: Config; log: FastifyB
       return result
     })
   } catch (error) {
-    await boss.stop({ graceful: false }).catch(() => {})
     await db.close()
     throw error
   }
   return {
-    boss,
     async stop() {
-      await boss.stop({ graceful: true, timeout: 10_000 })
+      await boss.offWork(RETENTION_QUEUE, { wait: true })
       await db.close()
     },
   }

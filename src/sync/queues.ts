@@ -58,7 +58,9 @@ export async function startBoss(config: Config, options: { supervise: boolean; p
     application_name: 'glucose-service-jobs',
     max: options.poolMax ?? 4,
     supervise: options.supervise,
-    schedule: false, // no cron schedules: the tick (src/sync/scheduler.ts) decides what is due
+    // Cron only where maintenance runs (workers): the sync tick (src/sync/scheduler.ts) needs none, the hourly
+    // retention job (src/privacy/retention-worker.ts) does.
+    schedule: options.supervise,
     monitorIntervalSeconds: config.sync.monitorSeconds,
     superviseIntervalSeconds: config.sync.monitorSeconds,
   })

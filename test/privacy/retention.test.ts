@@ -5,6 +5,7 @@ import t from 'tap'
 import type { Db } from '../../src/db/connect.js'
 import { runRetention } from '../../src/privacy/retention.js'
 import { RETENTION_CRON, RETENTION_QUEUE, startRetentionWorker } from '../../src/privacy/retention-worker.js'
+import { startBoss } from '../../src/sync/queues.js'
 import { startApp } from '../helpers.js'
 import { privateDatabase, silentLog, waitFor } from '../sync/support.js'
 
@@ -109,12 +110,17 @@ t.test('retention', async (t) => {
     const user = app.newUser()
     await user.request('PATCH', '/api/v1/me', { retentionDays: 5 })
     await seed(db, user.id, 15)
-    const worker = await startRetentionWorker({ config: { ...app.config, databaseUrl: url, retentionDays: null }, log: silentLog })
-    t.teardown(() => worker.stop())
-    const schedules = await worker.boss.getSchedules(RETENTION_QUEUE)
+    const config = { ...app.config, databaseUrl: url, retentionDays: null }
+    const boss = await startBoss(config, { supervise: true }) // as a worker process starts it: scheduling on
+    const worker = await startRetentionWorker({ config, boss, log: silentLog })
+    t.teardown(async () => {
+      await worker.stop()
+      await boss.stop({ graceful: false })
+    })
+    const schedules = await boss.getSchedules(RETENTION_QUEUE)
     t.same(schedules.map((s) => s.cron), [RETENTION_CRON])
     t.ok((await snapshot(db, user.id, 5)).old > 0)
-    await worker.boss.send(RETENTION_QUEUE, {})
+    await boss.send(RETENTION_QUEUE, {})
     await waitFor(async () => ((await snapshot(db, user.id, 5)).old === 0 ? true : undefined), 20_000, 'the queued retention run')
     const after = await snapshot(db, user.id, 5)
     t.ok(after.recent >= 5 * 24, `the last 5 days are kept (${after.recent} readings)`)
