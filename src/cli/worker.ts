@@ -6,11 +6,8 @@ import { loadConfig } from '../config.js'
 import { redactingLoggerOptions } from '../http/log-redaction.js'
 import { connect } from '../db/connect.js'
 import { migrate } from '../db/migrate.js'
-import { DEFAULT_WEBHOOK_OPTIONS, startWebhookWorker } from '../live/webhooks/worker.js'
-import { CredentialCipher } from '../providers/crypto.js'
-import { startRetentionWorker } from '../privacy/retention-worker.js'
 import { startBoss } from '../sync/queues.js'
-import { startSyncWorker } from '../sync/worker.js'
+import { startBackgroundWork } from '../sync/background.js'
 
 const config = loadConfig()
 const log = pino({ ...redactingLoggerOptions(config.logLevel), name: 'sync-worker' })
@@ -21,23 +18,15 @@ if (config.migrateOnStart) {
 }
 const boss = await startBoss(config, { supervise: true })
 boss.on('error', (error: Error) => log.error({ err: { message: error.message } }, 'pg-boss error'))
-const worker = await startSyncWorker({ config, boss, log })
-// Webhook deliveries are pg-boss jobs too: every worker process delivers them (as `serve` does with SYNC_WORKER on).
+// Webhook deliveries read and log through a pool of their own (syncs have theirs).
 const webhookDb = connect(config.databaseUrl, { max: 4 })
-const webhooks = await startWebhookWorker({
-  boss, sql: webhookDb.sql, cipher: CredentialCipher.fromConfig(config.credentialKeys), log,
-  options: { ...DEFAULT_WEBHOOK_OPTIONS, allowPrivateHosts: config.providerAllowPrivateHosts },
-})
-// The hourly data-retention job (RETENTION_DAYS and users' own periods), on a pg-boss cron schedule.
-const retention = await startRetentionWorker({ config, boss, log })
+const background = await startBackgroundWork({ config, boss, sql: webhookDb.sql, log })
 log.info({ concurrency: config.sync.concurrency, tickSeconds: config.sync.tickSeconds }, 'sync worker started')
 
 closeWithGrace({ delay: 30_000 }, async ({ signal, err }) => {
   if (err) log.error({ err }, 'stopping after an uncaught error')
   else log.info({ signal }, 'stopping: finishing the syncs in flight')
-  await worker.stop()
-  await webhooks.stop()
-  await retention.stop()
+  await background.stop()
   await boss.stop({ graceful: true, timeout: 20_000 })
   await webhookDb.close()
 })

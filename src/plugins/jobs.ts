@@ -1,13 +1,13 @@
 // pg-boss for the app: `app.jobs.boss()` starts it on first use (the API only sends jobs and reads queue depths),
-// and when SYNC_WORKER is on (the default for `serve`) a sync worker starts with the app and stops with it.
+// and when SYNC_WORKER is on (the default for `serve`) the background work (syncs, webhook deliveries, retention)
+// starts with the app and stops with it.
 import fp from 'fastify-plugin'
 import type { PgBoss } from 'pg-boss'
 import type { Config } from '../config.js'
 import { changedSpan } from '../glucose/store-readings.js'
-import { startRetentionWorker, type RetentionWorker } from '../privacy/retention-worker.js'
 import { enqueueAnalysis } from '../sync/jobs.js'
 import { startBoss } from '../sync/queues.js'
-import { startSyncWorker, type SyncWorker } from '../sync/worker.js'
+import { startBackgroundWork, type BackgroundWork } from '../sync/background.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -19,8 +19,6 @@ declare module 'fastify' {
        * as responses are also brought up to date when read.
        */
       readingsChanged(userId: string, readings: ReadonlyArray<{ time: Date }>, stored: { inserted: number; updated: number }): void
-      /** The worker running in this process, if SYNC_WORKER is on. */
-      worker: SyncWorker | undefined
     }
   }
 }
@@ -45,21 +43,18 @@ export default fp<{ config: Config }>(
         .then((b) => enqueueAnalysis(b, changed))
         .catch((error: Error) => app.log.error({ err: { message: error.message } }, 'could not enqueue the analysis of new readings'))
     }
-    app.decorate('jobs', { boss, readingsChanged, worker: undefined })
+    app.decorate('jobs', { boss, readingsChanged })
 
-    let retention: RetentionWorker | undefined
+    // Syncs, webhook deliveries and the retention job, where SYNC_WORKER is on (src/sync/background.ts).
+    let background: BackgroundWork | undefined
     if (config.sync.worker) {
       app.addHook('onReady', async () => {
-        const started = await boss()
-        app.jobs.worker = await startSyncWorker({ config, boss: started, log: app.log })
-        // The hourly data-retention job runs where sync workers run (src/privacy/retention-worker.ts).
-        retention = await startRetentionWorker({ config, boss: started, log: app.log })
+        background = await startBackgroundWork({ config, boss: await boss(), sql: app.db.sql, log: app.log })
       })
     }
     // After the routes have drained (Fastify closes the server first), before the db plugin's pool closes.
     app.addHook('onClose', async () => {
-      await app.jobs.worker?.stop()
-      await retention?.stop()
+      await background?.stop()
       const running = await started?.catch(() => undefined)
       await running?.stop({ graceful: true, timeout: 10_000 })
     })
