@@ -10,6 +10,7 @@ import { createHash, timingSafeEqual } from 'node:crypto'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { Gauge } from 'prom-client'
+import { withTimeout } from '../http/with-timeout.js'
 import { queueDepths } from '../sync/status.js'
 import { httpRequestDuration, registry } from '../metrics/registry.js'
 import { errors } from '../routes/schemas.js'
@@ -109,13 +110,7 @@ function scrapeGauges(app: FastifyInstance): Array<{ name: string; metric: Gauge
 // whose read takes longer is left out of that scrape.
 const COLLECT_TIMEOUT_MS = 2000
 
-function bounded<T>(promise: PromiseLike<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${COLLECT_TIMEOUT_MS} ms`)), COLLECT_TIMEOUT_MS)
-  })
-  return Promise.race([Promise.resolve(promise), timeout]).finally(() => clearTimeout(timer))
-}
+const bounded = <T>(promise: PromiseLike<T>) => withTimeout(promise, COLLECT_TIMEOUT_MS)
 
 type Refusal = { statusCode: 401 | 403; message: string }
 

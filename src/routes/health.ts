@@ -2,6 +2,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { detectEdition } from '../db/migrate.js'
+import { withTimeout } from '../http/with-timeout.js'
 
 const READY_TIMEOUT_MS = 1000
 
@@ -31,11 +32,3 @@ const health: FastifyPluginAsyncTypebox = async (app) => {
   )
 }
 export default health
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)
-  })
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
-}
