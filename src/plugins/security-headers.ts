@@ -1,4 +1,4 @@
-// HTTP hardening for a JSON API that also serves a few pages of its own (/docs, a future /app):
+// HTTP hardening for a JSON API that also serves a few pages of its own (/docs, the web view at /app):
 //  - helmet: nosniff, no framing, no referrer, HSTS, cross-origin isolation headers, and a Content-Security-Policy
 //    of `default-src 'self'` — pages may load their own scripts, styles and images, nothing from elsewhere, no
 //    inline scripts. A page that needs more relaxes it on its route (`helmet: { contentSecurityPolicy: … }` in the

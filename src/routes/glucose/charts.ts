@@ -29,12 +29,14 @@ const RangeQuery = (defaultDays: number, width: [number, number], height: [numbe
 const Svg = Type.String({ description: 'image/svg+xml' })
 const replies = { 200: Svg, ...errors(400, 401, 404) }
 
-/** SVG headers: no caching of health data by shared caches, and no script or external load if opened directly. */
+/**
+ * SVG headers: no caching of health data by shared caches, and no script or external load if opened directly
+ * (nosniff comes with every answer, src/plugins/security-headers.ts).
+ */
 function sendSvg(reply: FastifyReply, svg: string) {
   return reply
     .type('image/svg+xml; charset=utf-8')
     .header('cache-control', 'private, no-store')
-    .header('x-content-type-options', 'nosniff')
     .header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'")
     .send(svg)
 }
