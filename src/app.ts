@@ -4,7 +4,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyRequest, type FastifyServerOptions, type RouteOptions } from 'fastify'
 import { randomUUID } from 'node:crypto'
 import type { Config } from './config.js'
-import { redactingLoggerOptions, serializeError } from './http/log-redaction.js'
+import { redactingLoggerOptions } from './http/log-redaction.js'
 import { schemaController } from './http/validator.js'
 import audit, { routeCatalog } from './plugins/audit.js'
 import auth from './plugins/auth.js'
@@ -43,11 +43,12 @@ import web from './routes/web.js'
  * (OAuth codes and states, api secrets, date ranges) — the request line keeps only the path. Bodies are never logged.
  */
 export function loggerOptions(level: string, stream?: { write(line: string): void }): FastifyServerOptions['logger'] {
+  // Credentials by key anywhere in a logged object, secrets in error texts (src/http/log-redaction.ts).
+  const redacting = redactingLoggerOptions(level)
   return {
-    // Credentials by key anywhere in a logged object, secrets in error texts (src/http/log-redaction.ts).
-    ...redactingLoggerOptions(level),
+    ...redacting,
     serializers: {
-      err: serializeError,
+      ...redacting.serializers,
       req: (req: FastifyRequest) => ({ method: req.method, path: req.url.split('?')[0], remoteAddress: req.ip }),
     },
     ...(stream && { stream }),
