@@ -70,25 +70,25 @@ export async function connectTargets(app: Running, sims: Awaited<ReturnType<type
   const none = () => {}
   const lluPatient = llu.accounts.find((a) => a.email === US.email)!.patients[0]!.patientId
   const value = () => 90 + Math.floor(Math.random() * 100)
-  const dexcomReading = reading(dexcom, (at) => void dexcom.putEgv('SandboxUser1', at, { value: value() }))
-  const lluReading = reading(llu, (at) => llu.putReading(lluPatient, at, value()))
-  const nsReading = reading(nightscout, (at) => void nightscout.putEntry({ type: 'sgv', sgv: value(), date: at, direction: 'Flat', device: 'faults' }))
-  const targets: Target[] = []
   const dexUser = app.newUser()
+  const lluUser = app.newUser()
+  const nsUser = app.newUser()
+  const dexcomReading = reading(app, dexUser.id, dexcom, (at) => void dexcom.putEgv('SandboxUser1', at, { value: value() }))
+  const lluReading = reading(app, lluUser.id, llu, (at) => llu.putReading(lluPatient, at, value()))
+  const nsReading = reading(app, nsUser.id, nightscout, (at) => void nightscout.putEntry({ type: 'sgv', sgv: value(), date: at, direction: 'Flat', device: 'faults' }))
+  const targets: Target[] = []
   const dexConnection = await connectDexcom(app, dexUser, dexcom, 'SandboxUser1')
   targets.push({ name: 'dexcom (egvs)', sim: dexcom, user: dexUser, connectionId: dexConnection.id, path: '/v3/users/self/egvs', prepare: none, addReading: dexcomReading })
   targets.push({
     name: 'dexcom (token refresh)', sim: dexcom, user: dexUser, connectionId: dexConnection.id, path: '/v2/oauth2/token',
     prepare: () => void dexcom.expireAccessTokens('SandboxUser1'), addReading: dexcomReading,
   })
-  const lluUser = app.newUser()
   const lluConnection = await connected(lluUser, 'libre-link-up', US)
   targets.push({ name: 'libre-link-up (graph)', sim: llu, user: lluUser, connectionId: lluConnection.id, path: '/llu/connections/', prepare: none, addReading: lluReading })
   targets.push({
     name: 'libre-link-up (login)', sim: llu, user: lluUser, connectionId: lluConnection.id, path: '/llu/auth/login',
     prepare: () => void llu.expireTokens(US.email), addReading: lluReading,
   })
-  const nsUser = app.newUser()
   const nsConnection = await connected(nsUser, 'nightscout', { url: nightscout.baseUrl, apiSecret: nightscout.apiSecret })
   targets.push({ name: 'nightscout (entries)', sim: nightscout, user: nsUser, connectionId: nsConnection.id, path: '/api/v1/entries', prepare: none, addReading: nsReading })
   return targets
@@ -96,14 +96,21 @@ export async function connectTargets(app: Running, sims: Awaited<ReturnType<type
 
 /**
  * Puts a reading a second before now, in whole seconds (every provider's time format keeps them), later than the
- * one before (a fault round can take less than a second) and off the simulators' 5-minute grid: a new reading,
- * never a revision. The simulator's clock is brought to the real one first: our service refuses future readings.
+ * one before (a fault round can take less than a second) and at a second where nothing is stored yet: the
+ * simulators' own 5-minute points fall on whole seconds too, and one a second old may already have been synced,
+ * which made the "new" reading a revision (no insert, cursor unmoved) in about one run in ten. The simulator's
+ * clock is brought to the real one first: our service refuses future readings.
  */
-function reading(sim: SimulatorControls, put: (at: number) => void): () => Promise<void> {
+function reading(app: Running, userId: string, sim: SimulatorControls, put: (at: number) => void): () => Promise<void> {
   let last = 0
+  const taken = async (at: number) =>
+    at <= last || (await app.db.sql`SELECT 1 FROM glucose_readings WHERE user_id = ${userId} AND time = ${new Date(at)}`).length > 0
   return async () => {
     let at = Math.floor(Date.now() / 1000) * 1000 - 1000
-    for (; at <= last; at = Math.floor(Date.now() / 1000) * 1000 - 1000) await new Promise((resolve) => setTimeout(resolve, 100))
+    while (await taken(at)) {
+      await new Promise((resolve) => setTimeout(resolve, 100))
+      at = Math.floor(Date.now() / 1000) * 1000 - 1000
+    }
     last = at
     sim.advanceClock(Date.now() - sim.now())
     put(at)
