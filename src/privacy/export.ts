@@ -101,8 +101,15 @@ function csvLine(values: unknown[]): string {
   return values.map(csvCell).join(',') + '\r\n'
 }
 
+/**
+ * One RFC 4180 cell. Text a person typed (a meal's name, notes) that starts with = + - @ or a tab/CR would run as a
+ * formula when the file is opened in a spreadsheet (CSV injection, OWASP): such text gets a leading apostrophe,
+ * which spreadsheets show as text and hide. Numbers, dates and JSON cells are never altered; the JSON export keeps
+ * every value exactly as stored.
+ */
 export function csvCell(value: unknown): string {
   if (value === null || value === undefined) return ''
-  const text = value instanceof Date ? value.toISOString() : typeof value === 'object' ? JSON.stringify(value) : String(value)
+  let text = value instanceof Date ? value.toISOString() : typeof value === 'object' ? JSON.stringify(value) : String(value)
+  if (typeof value === 'string' && /^[=+\-@\t\r]/.test(text)) text = `'${text}`
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text
 }

@@ -103,6 +103,20 @@ t.test('export', async (t) => {
     t.notOk(res.text.includes(bob.user.id))
   })
 
+  t.test('CSV: text that a spreadsheet would run as a formula is exported as text; JSON keeps it exact', async (t) => {
+    const carol = app.newUser()
+    const typed = { name: '=HYPERLINK("https://evil.example","click")', notes: '@SUM(A1:A9)' }
+    const meal = await carol.request('POST', '/api/v1/meals', { eatenAt: new Date(Date.now() - 3_600_000).toISOString(), ...typed })
+    t.equal(meal.status, 201)
+    const rows: string[][] = parse((await download(app, carol.token, 'csv')).text, { relax_column_count: true })
+    const header = rows[rows.findIndex((r) => r[0] === 'meals') - 1]!
+    const cells = rows.find((r) => r[0] === 'meals')!
+    t.equal(cells[header.indexOf('name')], `'${typed.name}`, 'the name starts with an apostrophe')
+    t.equal(cells[header.indexOf('notes')], `'${typed.notes}`, 'so do the notes')
+    const doc = JSON.parse((await download(app, carol.token, 'json')).text)
+    t.same([doc.meals[0].name, doc.meals[0].notes], [typed.name, typed.notes], 'JSON: exactly as stored')
+  })
+
   t.test('an unknown format is a 400 naming the parameter', async (t) => {
     const res = await alice.user.request('GET', '/api/v1/me/export?format=xml')
     t.equal(res.status, 400)
