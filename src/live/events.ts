@@ -3,6 +3,8 @@
 import { transaction, type Sql, type Tx } from '../db/connect.js'
 
 export const LIVE_CHANNEL = 'live_events'
+/** The NOTIFY payload `<user id>:erased` (DELETE /api/v1/me): every process ends the user's streams and forgets them. */
+export const ERASED = 'erased'
 export type LiveEventType = 'reading' | 'meal-response' | 'connection' | 'alert'
 /** Replay after a reconnect reaches this far back; older rows are pruned (pruneEvents). */
 export const REPLAY_WINDOW_MS = 24 * 3_600_000

@@ -3,7 +3,7 @@
 // process, a sync worker elsewhere — NOTIFYs through the database, so every process hears every commit.
 import type { FastifyBaseLogger } from 'fastify'
 import { connect, type Db } from '../db/connect.js'
-import { LIVE_CHANNEL } from './events.js'
+import { ERASED, LIVE_CHANNEL } from './events.js'
 import type { LiveStream } from './stream.js'
 
 export class LiveHub {
@@ -12,10 +12,17 @@ export class LiveHub {
   private heartbeat: NodeJS.Timeout | undefined
   private retry: NodeJS.Timeout | undefined
   private closed = false
+  private listening = false
 
   constructor(
     private readonly databaseUrl: string,
-    private readonly options: { heartbeatMs: number; maxStreamsPerUser: number; log: FastifyBaseLogger },
+    private readonly options: {
+      heartbeatMs: number
+      maxStreamsPerUser: number
+      log: FastifyBaseLogger
+      /** A user's account was erased (by any process). */
+      onErased?: (userId: string) => void
+    },
   ) {}
 
   /** Never fails: the app starts without its database (answering 503), and the listener follows when it is back. */
@@ -35,6 +42,7 @@ export class LiveHub {
       // onlisten runs on the first LISTEN and again after postgres.js reconnects the listener: notifications sent
       // while it was down are lost, so every stream re-reads what it has not sent yet.
       await db.sql.listen(LIVE_CHANNEL, (payload) => this.notified(payload), () => this.wakeAll())
+      this.listening = true
       // Closed while LISTEN was being set up: close() could not end a listener that did not exist yet, and its
       // open connection would keep the process (and a test runner) waiting.
       if (this.closed) await db.close().catch(() => {})
@@ -63,6 +71,11 @@ export class LiveHub {
     if (set?.size === 0) this.streams.delete(stream.userId)
   }
 
+  /** Whether notifications reach this process (false until the first LISTEN succeeds, and after close). */
+  get isListening(): boolean {
+    return this.listening && !this.closed
+  }
+
   get size(): number {
     let n = 0
     for (const set of this.streams.values()) n += set.size
@@ -70,10 +83,18 @@ export class LiveHub {
   }
 
   // '<user id>:<event id>'. The event id is not needed here: each stream reads everything after its last one.
+  // '<user id>:erased': the account is gone; its streams end with an `account-deleted` event.
   private notified(payload: string): void {
-    const userId = payload.slice(0, payload.indexOf(':'))
+    const colon = payload.indexOf(':')
+    const userId = payload.slice(0, colon)
     const set = this.streams.get(userId)
-    if (set) for (const s of set) s.wake()
+    if (payload.slice(colon + 1) !== ERASED) {
+      if (set) for (const s of set) s.wake()
+      return
+    }
+    if (set) for (const s of set) s.endErased()
+    this.streams.delete(userId)
+    this.options.onErased?.(userId)
   }
 
   private wakeAll(): void {

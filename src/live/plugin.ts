@@ -18,7 +18,8 @@ const PRUNE_EVERY_MS = 10 * 60_000
 
 export default fp<{ config: Config }>(
   async (app, { config }) => {
-    const hub = new LiveHub(config.databaseUrl, { ...config.live, log: app.log })
+    // Erased through any process: this one's auth cache must not keep treating the user as existing.
+    const hub = new LiveHub(config.databaseUrl, { ...config.live, log: app.log, onErased: (userId) => app.forgetUser(userId) })
     app.decorate('live', hub)
     app.addHook('onReady', async () => hub.start())
     const prune = setInterval(() => {
@@ -30,5 +31,5 @@ export default fp<{ config: Config }>(
       await hub.close()
     })
   },
-  { name: 'live', dependencies: ['db', 'jobs'] },
+  { name: 'live', dependencies: ['db', 'auth', 'jobs'] },
 )

@@ -71,6 +71,12 @@ export class LiveStream {
     this.res.end()
   }
 
+  /** The account was deleted: says so (a client should not reconnect with the old token), then ends. */
+  endErased(): void {
+    if (!this.closed) this.res.write('event: account-deleted\ndata: {}\n\n')
+    this.end()
+  }
+
   get isClosed(): boolean {
     return this.closed
   }

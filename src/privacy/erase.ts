@@ -16,6 +16,7 @@
 // the user can withdraw it in their Dexcom account. LibreLinkUp and Nightscout have no grant to revoke: we held
 // the user's password or API secret, now deleted.
 import type { Sql } from '../db/connect.js'
+import { ERASED, LIVE_CHANNEL } from '../live/events.js'
 
 export interface ErasureCounts {
   readings: number
@@ -61,6 +62,9 @@ export async function eraseUser(sql: Sql, userId: string): Promise<ErasureCounts
     // Everything else (meal items and responses, oauth states, sync runs, alert settings, webhook deliveries, the
     // Nightscout upload site, the audit log, and any table added later) goes by ON DELETE CASCADE.
     await tx`DELETE FROM users WHERE id = ${userId}`
+    // Delivered at commit to every process (src/live/hub.ts): they end the user's live streams and drop the user
+    // from their cache of known users, so their next request with the old token starts the new, empty account.
+    await tx`SELECT pg_notify(${LIVE_CHANNEL}, ${`${userId}:${ERASED}`})`
     return deleted
   })
   // Once more after the commit: a job enqueued meanwhile by a request or sync that committed just before the lock
