@@ -5,7 +5,7 @@
 // reading when the data stop earlier; so the shading's area is the iAUC the JSON gives (the tests check it).
 import type { MealResponse } from '../analytics/meal-response.js'
 import { MG_DL_PER_MMOL_L, type GlucoseUnit } from '../glucose/units.js'
-import { bestWrap, COLORS, DESCENT_EM, document, fitText, glucoseText, intersects, linear, NARROW_WIDTH, polyline, px, text, textBox, textWidth, type Box, type Size } from './svg.js'
+import { bestWrap, COLORS, DESCENT_EM, document, fitText, ID, glucoseText, intersects, linear, NARROW_WIDTH, polyline, px, text, textBox, textWidth, type Box, type Size } from './svg.js'
 import { formatDate, formatTime } from './time.js'
 
 export const WINDOW_BEFORE_MIN = 30
@@ -123,7 +123,7 @@ export function renderMealResponse({ mealName, response: r, points, unit, timezo
     body.push(text(cx, score.top + score.height - 4, 'score / 100', `text-anchor="middle" font-size="9" fill="${COLORS.muted}"`))
   }
 
-  body.push(`<clipPath id="meal-clip"><rect x="${px(plot.left)}" y="${px(plot.top)}" width="${px(plot.right - plot.left)}" height="${px(plot.bottom - plot.top)}"/></clipPath>`)
+  body.push(`<clipPath id="${ID}-clip"><rect x="${px(plot.left)}" y="${px(plot.top)}" width="${px(plot.right - plot.left)}" height="${px(plot.bottom - plot.top)}"/></clipPath>`)
   // Target range, y ticks, x ticks every 30 min
   const [lo, hi] = domain
   const tTop = y(Math.min(180, hi))
@@ -145,7 +145,7 @@ export function renderMealResponse({ mealName, response: r, points, unit, timezo
   if (r.baselineMgDl !== null) {
     const outline = iaucOutline(points, r.baselineMgDl)
     if (outline.length > 0) {
-      body.push(`<path class="iauc" d="${polyline(outline.map(([t, v]) => [x(t), y(v)]))}Z" fill="${COLORS.iauc}" fill-opacity="0.35" stroke="none" clip-path="url(#meal-clip)"/>`)
+      body.push(`<path class="iauc" d="${polyline(outline.map(([t, v]) => [x(t), y(v)]))}Z" fill="${COLORS.iauc}" fill-opacity="0.35" stroke="none" clip-path="url(#${ID}-clip)"/>`)
     }
     const by = y(r.baselineMgDl)
     body.push(`<line class="baseline" x1="${px(plot.left)}" x2="${px(plot.right)}" y1="${px(by)}" y2="${px(by)}" stroke="${COLORS.text}" stroke-dasharray="6 4" stroke-width="1.2"/>`)
@@ -160,7 +160,7 @@ export function renderMealResponse({ mealName, response: r, points, unit, timezo
   taken.push(textBox(x(0) + 4, plot.top - 6, mealLabel, 11, true))
   body.push(text(x(0) + 4, plot.top - 6, mealLabel, `class="meal-label" fill="${COLORS.meal}" font-size="11" font-weight="700"`))
   if (points.length > 0) {
-    body.push(`<path class="curve" d="${polyline(points.map((p) => [x(p.t), y(p.g)]))}" fill="none" stroke="${COLORS.line}" stroke-width="2.2" stroke-linejoin="round" stroke-linecap="round" clip-path="url(#meal-clip)"/>`)
+    body.push(`<path class="curve" d="${polyline(points.map((p) => [x(p.t), y(p.g)]))}" fill="none" stroke="${COLORS.line}" stroke-width="2.2" stroke-linejoin="round" stroke-linecap="round" clip-path="url(#${ID}-clip)"/>`)
     for (const p of shown) body.push(`<circle cx="${px(x(p.t))}" cy="${px(y(p.g))}" r="1.8" fill="${COLORS.line}"/>`)
   } else {
     body.push(text((plot.left + plot.right) / 2, (plot.top + plot.bottom) / 2, fitText(['No readings around this meal', 'No readings'], plot.right - plot.left - 8, 15), `text-anchor="middle" font-size="15" fill="${COLORS.muted}"`))

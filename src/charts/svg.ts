@@ -1,6 +1,7 @@
 // The few pieces every chart shares: XML escaping, coordinate formatting, linear scales, the document shell with its
 // accessible name, glucose labels in the user's unit, and the palette. Charts are plain strings: no DOM, no
 // dependency, so a chart renders the same in a browser <img>, a notebook or a PDF report.
+import { createHash } from 'node:crypto'
 import { fromMgDl, type GlucoseUnit } from '../glucose/units.js'
 
 const XML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }
@@ -83,19 +84,29 @@ export interface Size {
 }
 
 /**
+ * Stands for the document's id prefix in `body` (e.g. `clip-path="url(#${ID}-clip)"`). A raw `<` never occurs in
+ * escaped text, so only the placeholders are replaced.
+ */
+export const ID = '<ID>'
+
+/**
  * The whole document. role="img" with aria-labelledby naming <title> and <desc>: screen readers announce the title
  * and the key numbers, since the picture itself says nothing to them (WAI-ARIA Graphics, SVG-AAM §5.3).
+ * Ids are `<kind>-<hash of the document>-…`: two different charts inlined in one page (a notebook, a report) never
+ * share an id, so each keeps its own label and clip path; the same chart always renders the same bytes.
  */
 export function document(kind: string, size: Size, title: string, desc: string, body: string[]): string {
   const { width, height } = size
-  return [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-labelledby="${kind}-title ${kind}-desc" font-family="${esc(FONT)}" font-size="12" fill="${COLORS.text}">`,
-    `<title id="${kind}-title">${esc(title)}</title>`,
-    `<desc id="${kind}-desc">${esc(desc)}</desc>`,
+  const text = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-labelledby="${ID}-title ${ID}-desc" font-family="${esc(FONT)}" font-size="12" fill="${COLORS.text}">`,
+    `<title id="${ID}-title">${esc(title)}</title>`,
+    `<desc id="${ID}-desc">${esc(desc)}</desc>`,
     `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
     ...body,
     '</svg>',
   ].join('\n')
+  const prefix = `${kind}-${createHash('sha256').update(text).digest('hex').slice(0, 8)}`
+  return text.replaceAll(ID, prefix)
 }
 
 /** A text element; `attrs` are trusted (built here), the content is escaped. */

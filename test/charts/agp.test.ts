@@ -2,7 +2,7 @@
 import t from 'tap'
 import { agpLayout, agpYMax, binCenter } from '../../src/charts/agp.js'
 import { fromMgDl } from '../../src/glucose/units.js'
-import { attr, byClass, point, startChartsApp, textOf, vertices } from './support.js'
+import { attr, byClass, idPrefix, point, startChartsApp, textOf, vertices } from './support.js'
 
 // Three local days in Europe/Berlin (UTC+1 in January): local midnight of 6 Jan is 23:00 UTC on 5 Jan.
 const FROM = '2025-01-05T23:00:00.000Z'
@@ -33,7 +33,7 @@ t.test('the profile, bands, time in ranges and metrics are the report numbers', 
   t.equal(res.type, 'image/svg+xml; charset=utf-8')
   t.equal(res.headers.get('cache-control'), 'private, no-store')
   const svg = res.text
-  t.match(svg, /^<svg xmlns="http:\/\/www.w3.org\/2000\/svg" width="1000" height="600" viewBox="0 0 1000 600" role="img" aria-labelledby="agp-title agp-desc"/)
+  t.match(svg, /^<svg xmlns="http:\/\/www.w3.org\/2000\/svg" width="1000" height="600" viewBox="0 0 1000 600" role="img" aria-labelledby="(agp-[0-9a-f]{8})-title \1-desc"/)
   t.notMatch(svg, /<script|NaN|undefined/)
 
   const { x, y } = agpLayout({ width: 1000, height: 600 }, agpYMax(report.agp))
@@ -79,8 +79,8 @@ t.test('the profile, bands, time in ranges and metrics are the report numbers', 
   t.match(svg, 'AGP needs ≥ 70 % active over 14 days')
 
   // The accessible name and description carry the key numbers.
-  t.match(svg, '<title id="agp-title">Ambulatory glucose profile, 6 Jan 2025 – 8 Jan 2025</title>')
-  const desc = /<desc id="agp-desc">([^<]*)<\/desc>/.exec(svg)![1]!
+  t.match(svg, '<title id="' + idPrefix(svg, 'agp') + '-title">Ambulatory glucose profile, 6 Jan 2025 – 8 Jan 2025</title>')
+  const desc = /<desc id="agp-[0-9a-f]{8}-desc">([^<]*)<\/desc>/.exec(svg)![1]!
   t.match(desc, `in range 70–180 ${report.percentInRange.toFixed(1)} %`)
   t.match(desc, `GMI ${report.gmiPct.toFixed(2)} %`)
   t.match(desc, `${report.readings} readings from DEXCOM`)

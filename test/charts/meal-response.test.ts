@@ -2,7 +2,7 @@
 import t from 'tap'
 import { iaucOutline, mealLayout, mealYDomain, outlineArea } from '../../src/charts/meal-response.js'
 import { px } from '../../src/charts/svg.js'
-import { attr, byClass, startChartsApp, textOf } from './support.js'
+import { attr, byClass, idPrefix, startChartsApp, textOf } from './support.js'
 
 const T0 = '2025-01-06T12:00:00.000Z'
 const at = (minutes: number) => new Date(Date.parse(T0) + minutes * 60_000).toISOString()
@@ -66,11 +66,19 @@ t.test('baseline, peak, score and the shaded iAUC are the JSON response', async 
 
   t.equal(textOf(svg, 'summary'), `Rise +80 mg/dL · back to baseline at +${Math.round(r.returnToBaselineMin)} min`)
   t.equal(textOf(svg, 'summary-iauc'), `iAUC (shaded) 3 h ${Math.round(r.iauc3hMgDlMin)} mg/dL·min · 2 h ${Math.round(r.iauc2hMgDlMin)} mg/dL·min`)
-  t.match(svg, '<title id="meal-title">Meal response: Pasta &amp; &lt;pesto&gt;, 6 Jan 2025 12:00</title>')
-  const desc = /<desc id="meal-desc">([^<]*)<\/desc>/.exec(svg)![1]!
+  t.match(svg, '<title id="' + idPrefix(svg, 'meal') + '-title">Meal response: Pasta &amp; &lt;pesto&gt;, 6 Jan 2025 12:00</title>')
+  const desc = /<desc id="meal-[0-9a-f]{8}-desc">([^<]*)<\/desc>/.exec(svg)![1]!
   t.match(desc, 'baseline 100 mg/dL, peak 180 mg/dL at +45 min (rise +80 mg/dL)')
   t.match(desc, `score ${r.score} of 100`)
   t.notMatch(svg, /<pesto>|NaN|undefined/)
+
+  // Ids: the document's own prefix, so charts inlined side by side keep their own clip paths and labels.
+  const prefix = idPrefix(svg, 'meal')
+  t.ok(svg.includes(`<clipPath id="${prefix}-clip">`), 'the clip path carries the document prefix')
+  t.same([...svg.matchAll(/url\(#([^)]+)\)/g)].map((m) => m[1]).filter((id) => id !== `${prefix}-clip`), [], 'every clip reference is to it')
+  t.equal((await user.get(`/api/v1/glucose/meal-response/${mealId}.svg?width=800&height=500`)).text, svg, 'the same chart renders the same bytes')
+  const smaller = (await user.get(`/api/v1/glucose/meal-response/${mealId}.svg?width=400&height=300`)).text
+  t.not(idPrefix(smaller, 'meal'), prefix, 'another chart has other ids')
 })
 
 t.test('mmol/L labels; a meal without readings says why', async (t) => {

@@ -95,3 +95,10 @@ export function layoutProblems(svg: string, boxClass?: string): string[] {
   }
   return out
 }
+
+/** The document's id prefix (`agp-1a2b3c4d`), read from the root's aria-labelledby; throws if it is not there. */
+export function idPrefix(svg: string, kind: string): string {
+  const m = new RegExp(`aria-labelledby="(${kind}-[0-9a-f]{8})-title \\1-desc"`).exec(svg)
+  if (!m) throw new Error(`no ${kind} id prefix in the root element`)
+  return m[1]!
+}

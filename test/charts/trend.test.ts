@@ -2,7 +2,7 @@
 import t from 'tap'
 import { px } from '../../src/charts/svg.js'
 import { trendLayout } from '../../src/charts/trend.js'
-import { attr, byClass, point, startChartsApp, vertices } from './support.js'
+import { attr, byClass, idPrefix, point, startChartsApp, vertices } from './support.js'
 
 const FROM = '2025-01-06T06:00:00.000Z'
 const TO = '2025-01-06T18:00:00.000Z'
@@ -55,8 +55,8 @@ t.test('segments break at gaps over 15 minutes, vertices and meals sit on the sc
   t.match(svg, 'Oats &lt;with&gt; &quot;milk&quot; &amp; honey · 07:30')
   t.notMatch(svg, '<with>')
 
-  t.match(svg, '<title id="trend-title">Glucose readings, 6 Jan 2025 06:00 – 6 Jan 2025 18:00</title>')
-  const desc = /<desc id="trend-desc">([^<]*)<\/desc>/.exec(svg)![1]!
+  t.match(svg, '<title id="' + idPrefix(svg, 'trend') + '-title">Glucose readings, 6 Jan 2025 06:00 – 6 Jan 2025 18:00</title>')
+  const desc = /<desc id="trend-[0-9a-f]{8}-desc">([^<]*)<\/desc>/.exec(svg)![1]!
   t.match(desc, `${READINGS.length} glucose readings`)
   t.match(desc, '3 gaps longer than 15 minutes; 2 meals marked')
   t.match(desc, `last ${value(at('17:55'))} at 17:55`)
