@@ -4,6 +4,10 @@
 //
 // ENCRYPTED_COLUMNS lists every ciphertext column; a new one gets its entry here (oauth_states and the Nightscout
 // upload secret keep SHA-256 hashes, not ciphertexts, so there is nothing to rotate there).
+//
+// Each re-encryption decrypts a user's secret: it is recorded in the audit log (`credentials.rotate <table>`, actor
+// system `rotate-credentials`, subject the owner) in the transaction that rewrites it.
+import { insertAudit } from '../audit/audit-log.js'
 import type { Sql } from '../db/connect.js'
 import { secretContext } from '../live/webhooks/store.js'
 import { credentialContext } from './connections.js'
@@ -13,7 +17,7 @@ interface EncryptedColumn {
   table: string
   column: string
   /** Columns the encryption context is made of, besides id. */
-  contextColumns: string[]
+  contextColumns: Array<'user_id' | 'provider'> // user_id always: the audit entry's subject
   /** The context the ciphertext is bound to (it must be the one it was encrypted with). */
   context(row: Record<string, string>): string
 }
@@ -23,7 +27,7 @@ export const ENCRYPTED_COLUMNS: EncryptedColumn[] = [
     table: 'cgm_connections', column: 'credentials_encrypted', contextColumns: ['user_id', 'provider'],
     context: (row) => credentialContext(row.user_id!, row.provider!),
   },
-  { table: 'webhooks', column: 'secret_encrypted', contextColumns: [], context: (row) => secretContext(row.id!) },
+  { table: 'webhooks', column: 'secret_encrypted', contextColumns: ['user_id'], context: (row) => secretContext(row.id!) },
 ]
 
 export interface RotationResult {
@@ -85,6 +89,10 @@ async function rotateRow(sql: Sql, cipher: CredentialCipher, target: EncryptedCo
       // As a string, not JSON: the plaintext comes back byte for byte.
       const reencrypted = cipher.encrypt(cipher.decrypt(locked.envelope, context), context)
       await tx`UPDATE ${tx(target.table)} SET ${tx(target.column)} = ${reencrypted} WHERE id = ${locked.id}`
+      await insertAudit(tx as unknown as Sql, [{
+        actorKind: 'system', actorId: 'rotate-credentials', subjectUserId: locked.user_id!, action: `credentials.rotate ${target.table}`,
+        requestId: `rotate:${cipher.currentKeyId}:${locked.id}`,
+      }])
       return 'rotated'
     } catch (error) {
       // Decrypt errors say which key is missing or that authentication failed; they never quote the data.

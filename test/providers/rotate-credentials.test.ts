@@ -64,6 +64,15 @@ t.test('rotate-credentials', async (t) => {
   t.equal(keyIdOf(await webhookBytes()), idOf(keyB), 'the webhook secret: now under B')
   t.equal(webhookSecret(onlyB, webhook.id, await webhookBytes()), webhook.secret, 'and B alone decrypts it to the same secret')
 
+  const audited = await db.sql<{ subject: string; action: string; actor: string }[]>`
+    SELECT subject_user_id AS subject, action, actor_kind || ':' || actor_id AS actor FROM audit_log
+    WHERE subject_user_id IN ${db.sql([...rows.map((r) => r.userId), webhookOwner])} ORDER BY action, subject_user_id`
+  t.same(audited, [
+    ...rows.map((r) => ({ subject: r.userId, action: 'credentials.rotate cgm_connections', actor: 'system:rotate-credentials' }))
+      .sort((a, b) => (a.subject < b.subject ? -1 : 1)),
+    { subject: webhookOwner, action: 'credentials.rotate webhooks', actor: 'system:rotate-credentials' },
+  ], 'each re-encryption is in the audit log, as its owner\'s')
+
   const second = await rotateCredentials(db.sql, bThenA)
   t.equal(second.rotated, 0, 'a second run has nothing to do')
   t.ok(second.alreadyCurrent >= rows.length + 1)
