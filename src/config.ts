@@ -91,6 +91,9 @@ const EnvSchema = Type.Object({
   // Days of health data kept for everyone (src/privacy/retention.ts); unset keeps it forever. Users may set a
   // shorter period of their own (PATCH /api/v1/me retentionDays).
   RETENTION_DAYS: Type.Optional(Type.Integer({ minimum: 1, maximum: 36500 })),
+  // Days audit rows are kept (src/privacy/retention.ts); unset keeps them for ever. At least a year: the database
+  // refuses to delete younger ones (migrations/0025).
+  AUDIT_RETENTION_DAYS: Type.Optional(Type.Integer({ minimum: 365, maximum: 36500 })),
   // GET /metrics (Prometheus): with a token, scrapers send `Authorization: Bearer <token>` from anywhere; without
   // one, only loopback clients not relayed by a proxy are answered (src/plugins/metrics.ts).
   METRICS_TOKEN: Type.Optional(Type.String({ minLength: 16 })),
@@ -130,6 +133,8 @@ export interface Config {
   live: { heartbeatMs: number; maxStreamsPerUser: number }
   /** Global retention period in days (src/privacy/retention.ts); null keeps data forever. */
   retentionDays: number | null
+  /** Audit log retention in days (≥ 365); null keeps audit rows for ever. */
+  auditRetentionDays: number | null
   /** Bearer token for GET /metrics; undefined: loopback clients only. */
   metricsToken: string | undefined
 }
@@ -197,6 +202,7 @@ function fromEnv(env: Env): Config {
     },
     live: { heartbeatMs: env.LIVE_HEARTBEAT_SECONDS * 1000, maxStreamsPerUser: env.LIVE_MAX_STREAMS_PER_USER },
     retentionDays: env.RETENTION_DAYS ?? null,
+    auditRetentionDays: env.AUDIT_RETENTION_DAYS ?? null,
     metricsToken: env.METRICS_TOKEN,
   }
 }

@@ -26,7 +26,7 @@ export async function startRetentionWorker(opts: { config: Config; boss: PgBoss;
     await boss.createQueue(RETENTION_QUEUE, { policy: 'singleton', retryLimit: 2, retryDelay: 300, expireInSeconds: 3600, deleteAfterSeconds: 7 * 86400 })
     await boss.schedule(RETENTION_QUEUE, RETENTION_CRON, {}, { tz: 'UTC' })
     await boss.work(RETENTION_QUEUE, { batchSize: 1, pollingIntervalSeconds: 2 }, async () => {
-      const result = await runRetention(db.sql, config.retentionDays)
+      const result = await runRetention(db.sql, { days: config.retentionDays, auditDays: config.auditRetentionDays })
       // Counts only: no user ids in the log.
       log.info({ retention: result }, 'retention run done')
       return result

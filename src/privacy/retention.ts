@@ -29,12 +29,25 @@ export interface RetentionResult {
   /** Users whose own period was applied, and what it deleted in total. */
   users: number
   perUser: PurgeCounts
+  /** Audit rows past AUDIT_RETENTION_DAYS deleted; null when it is unset (kept for ever). */
+  auditRows: number | null
 }
+
+export interface RetentionPeriods {
+  /** RETENTION_DAYS: health data; null keeps it for ever. */
+  days: number | null
+  /** AUDIT_RETENTION_DAYS: audit rows (at least 365, as migrations/0025 enforces); null keeps them for ever. */
+  auditDays: number | null
+}
+
+// Audit rows are deleted this many per transaction: a first run over years of rows holds no long lock.
+const AUDIT_PRUNE_BATCH = 10_000
 
 const zero = (): PurgeCounts => ({ readings: 0, meals: 0, detectedMeals: 0, alerts: 0, webhookDeliveries: 0, liveEvents: 0 })
 
-/** One run of the retention job: the global period, then every user's own shorter period. */
-export async function runRetention(sql: Sql, globalDays: number | null): Promise<RetentionResult> {
+/** One run of the retention job: the global period, every user's own shorter period, then the audit period. */
+export async function runRetention(sql: Sql, periods: RetentionPeriods): Promise<RetentionResult> {
+  const globalDays = periods.days
   const global = await applyGlobalRetention(sql, globalDays)
   const users = await sql<{ id: string; cutoff: Date }[]>`
     SELECT id, now() - make_interval(days => retention_days) AS cutoff FROM users
@@ -45,7 +58,29 @@ export async function runRetention(sql: Sql, globalDays: number | null): Promise
     const counts = await sql.begin((tx) => purge(tx, user.cutoff, user.id))
     for (const key of Object.keys(perUser) as Array<keyof PurgeCounts>) perUser[key] += counts[key]
   }
-  return { global, users: users.length, perUser }
+  return { global, users: users.length, perUser, auditRows: await pruneAudit(sql, periods.auditDays) }
+}
+
+/**
+ * Audit rows older than the audit period, through the one door migrations/0025 opens in the append-only trigger:
+ * the cutoff named in glucose.audit_prune_before, which the trigger accepts only 365 days or more in the past.
+ * A separate period from health data: the record of who accessed data is kept longer than the data (HIPAA keeps
+ * required documentation 6 years, 45 CFR 164.316(b)(2)(i); the README suggests AUDIT_RETENTION_DAYS=2190).
+ */
+async function pruneAudit(sql: Sql, days: number | null): Promise<number | null> {
+  if (days === null) return null
+  let total = 0
+  for (;;) {
+    const deleted = await sql.begin(async (tx) => {
+      const [{ cutoff } = { cutoff: new Date(0) }] = await tx<{ cutoff: Date }[]>`SELECT now() - make_interval(days => ${days}) AS cutoff`
+      await tx`SELECT set_config('glucose.audit_prune_before', ${cutoff.toISOString()}, true)`
+      return (await tx`
+        DELETE FROM audit_log WHERE id IN (
+          SELECT id FROM audit_log WHERE at < ${cutoff}::timestamptz ORDER BY at LIMIT ${AUDIT_PRUNE_BATCH})`).count
+    })
+    total += deleted
+    if (deleted < AUDIT_PRUNE_BATCH) return total
+  }
 }
 
 /**

@@ -73,7 +73,7 @@ t.test('retention', async (t) => {
     const otherBefore = await snapshot(db, other.id, 30)
     t.ok(before.old > 700 && before.recent > 700, `seeded ${before.old} old and ${before.recent} recent readings`)
 
-    const result = await runRetention(db.sql, null)
+    const result = await runRetention(db.sql, { days: null, auditDays: null })
     t.equal(result.global, null, 'no global period configured')
     t.equal(result.users, 1)
     t.equal(result.perUser.readings, before.old)
@@ -94,7 +94,7 @@ t.test('retention', async (t) => {
     const chunksBefore = await chunkCount(db)
     const before = [await snapshot(db, a.id, 20), await snapshot(db, b.id, 20)]
 
-    const result = await runRetention(db.sql, 20)
+    const result = await runRetention(db.sql, { days: 20, auditDays: null })
     t.equal(result.global?.mode, 'job', 'Apache edition: the job drops chunks (no retention policies)')
     t.ok(result.global!.chunksDropped >= 8, `drop_chunks dropped ${result.global!.chunksDropped} chunks`)
     t.equal(await chunkCount(db), chunksBefore - result.global!.chunksDropped)
@@ -104,6 +104,34 @@ t.test('retention', async (t) => {
       const after = await snapshot(db, user.id, 20)
       t.same(after, { ...before[i]!, old: 0, meals: ['meal 10'], items: 1, responses: 1, detected: 1, alerts: 1 })
     }
+  })
+
+  t.test('audit rows: kept for ever by default, past AUDIT_RETENTION_DAYS deleted; younger than a year never', async (t) => {
+    const user = app.newUser()
+    await user.request('GET', '/api/v1/me')
+    const audit = (daysAgo: number, action: string) => db.sql`
+      INSERT INTO audit_log (at, actor_kind, actor_id, subject_user_id, action, status)
+      VALUES (now() - make_interval(days => ${daysAgo}), 'user', ${user.id}, ${user.id}, ${action}, 200)`
+    await audit(800, 'old-800')
+    await audit(500, 'old-500')
+    await audit(300, 'recent-300')
+    const kept = async () => (await db.sql<{ action: string }[]>`
+      SELECT action FROM audit_log WHERE subject_user_id = ${user.id} AND action LIKE '%-%0' ORDER BY action`).map((r) => r.action)
+
+    t.equal((await runRetention(db.sql, { days: null, auditDays: null })).auditRows, null, 'unset: not pruned')
+    t.same(await kept(), ['old-500', 'old-800', 'recent-300'])
+    t.equal((await runRetention(db.sql, { days: null, auditDays: 730 })).auditRows, 1, 'one row past 730 days')
+    t.same(await kept(), ['old-500', 'recent-300'])
+
+    // The door in the trigger opens only for a cutoff a year or more back, and only with the setting.
+    const prune = (cutoff: string) => db.sql.begin(async (tx) => {
+      await tx`SELECT set_config('glucose.audit_prune_before', ${cutoff}, true)`
+      await tx`DELETE FROM audit_log WHERE subject_user_id = ${user.id}`
+    })
+    await t.rejects(db.sql`DELETE FROM audit_log WHERE subject_user_id = ${user.id}`, /append-only/, 'no setting: refused')
+    await t.rejects(prune(new Date(Date.now() - 100 * 86_400_000).toISOString()), /append-only/, 'a cutoff 100 days back: refused')
+    await t.rejects(prune(new Date(Date.now() - 400 * 86_400_000).toISOString()), /append-only/, 'a year back: the 300-day row blocks the statement')
+    t.same(await kept(), ['old-500', 'recent-300'], 'nothing was deleted by the refused statements')
   })
 
   t.test('the job runs from its pg-boss queue, on an hourly cron schedule', async (t) => {
