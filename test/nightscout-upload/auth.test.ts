@@ -55,14 +55,16 @@ t.test('accepted credentials: SHA-1 in api-secret (any case), the secret as toke
 t.test('rotating the secret invalidates the old one at once; the site id stays; DELETE disables uploads', async (t) => {
   const app = await startApp(t)
   const site = await createSite(app)
-  t.equal((await upload(site, xdripBody(slots(1)))).status, 200)
+  // One reading, sent each time: a body made again could fall in the next 5-minute slot (a new reading).
+  const reading = xdripBody(slots(1))
+  t.equal((await upload(site, reading)).status, 200)
   const rotated = await site.user.request('POST', '/api/v1/me/nightscout-upload')
   t.equal(rotated.status, 200)
   t.match(rotated.body, { rotated: true, siteId: site.siteId, baseUrl: site.baseUrl })
   t.not(rotated.body.secret, site.secret)
-  t.same((await upload(site, xdripBody(slots(1)))).body, UNAUTHORIZED, 'the old secret')
+  t.same((await upload(site, reading)).body, UNAUTHORIZED, 'the old secret')
   t.same((await ns(app.url, 'GET', '/api/v1/status.json', { token: site.secret })).status, 401, 'old token, no site path')
-  t.equal((await upload({ ...site, apiSecretSha1: rotated.body.apiSecretSha1 }, xdripBody(slots(1)))).status, 200, 'the new one')
+  t.equal((await upload({ ...site, apiSecretSha1: rotated.body.apiSecretSha1 }, reading)).status, 200, 'the new one')
 
   t.equal((await site.user.request('DELETE', '/api/v1/me/nightscout-upload')).status, 204)
   t.equal((await get({ ...site, apiSecretSha1: rotated.body.apiSecretSha1 }, '/api/v1/status.json')).status, 401)
