@@ -97,6 +97,8 @@ const EnvSchema = Type.Object({
   // GET /metrics (Prometheus): with a token, scrapers send `Authorization: Bearer <token>` from anywhere; without
   // one, only loopback clients not relayed by a proxy are answered (src/plugins/metrics.ts).
   METRICS_TOKEN: Type.Optional(Type.String({ minLength: 16 })),
+  // `npm run worker` serves GET /metrics on this port (on HOST) when set; 0 picks a free one (logged).
+  WORKER_METRICS_PORT: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
 })
 type Env = Static<typeof EnvSchema>
 
@@ -137,6 +139,8 @@ export interface Config {
   auditRetentionDays: number | null
   /** Bearer token for GET /metrics; undefined: loopback clients only. */
   metricsToken: string | undefined
+  /** Port of `npm run worker`'s own GET /metrics; null: the worker serves none. */
+  workerMetricsPort: number | null
 }
 
 export interface SyncConfig {
@@ -204,6 +208,7 @@ function fromEnv(env: Env): Config {
     retentionDays: env.RETENTION_DAYS ?? null,
     auditRetentionDays: env.AUDIT_RETENTION_DAYS ?? null,
     metricsToken: env.METRICS_TOKEN,
+    workerMetricsPort: env.WORKER_METRICS_PORT ?? null,
   }
 }
 

@@ -8,6 +8,7 @@ import { connect } from '../db/connect.js'
 import { migrate } from '../db/migrate.js'
 import { startBoss } from '../sync/queues.js'
 import { startBackgroundWork } from '../sync/background.js'
+import { startWorkerMetrics } from '../metrics/worker-server.js'
 
 const config = loadConfig()
 const log = pino({ ...redactingLoggerOptions(config.logLevel), name: 'sync-worker' })
@@ -21,11 +22,15 @@ boss.on('error', (error: Error) => log.error({ err: { message: error.message } }
 // Webhook deliveries read and log through a pool of their own (syncs have theirs).
 const webhookDb = connect(config.databaseUrl, { max: 4 })
 const background = await startBackgroundWork({ config, boss, sql: webhookDb.sql, log })
-log.info({ concurrency: config.sync.concurrency, tickSeconds: config.sync.tickSeconds }, 'sync worker started')
+const metrics = config.workerMetricsPort === null ? undefined : await startWorkerMetrics(config, config.workerMetricsPort)
+const metricsAt = metrics?.server.address()
+const metricsUrl = metricsAt && typeof metricsAt === 'object' ? `http://${config.host}:${metricsAt.port}/metrics` : undefined
+log.info({ concurrency: config.sync.concurrency, tickSeconds: config.sync.tickSeconds, metrics: metricsUrl }, 'sync worker started')
 
 closeWithGrace({ delay: 30_000 }, async ({ signal, err }) => {
   if (err) log.error({ err }, 'stopping after an uncaught error')
   else log.info({ signal }, 'stopping: finishing the syncs in flight')
+  await metrics?.close()
   await background.stop()
   await boss.stop({ graceful: true, timeout: 20_000 })
   await webhookDb.close()

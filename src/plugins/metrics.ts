@@ -36,25 +36,30 @@ export default fp<MetricsOptions>(
       for (const gauge of gauges) if (registry.getSingleMetric(gauge.name) === gauge.metric) registry.removeSingleMetric(gauge.name)
     })
 
-    const allowed = access(opts.token)
-    app.get('/metrics', {
-      logLevel: 'warn', // scraped every 15 s: not worth an info line each time
-      schema: {
-        description: 'Prometheus metrics (text exposition format). Bearer METRICS_TOKEN when set; otherwise loopback clients only.',
-        response: {
-          200: { description: 'Prometheus text format 0.0.4', content: { 'text/plain': { schema: { type: 'string' } } } },
-          ...errors(401, 403),
-        },
-      },
-    }, async (request, reply) => {
-      const refusal = allowed(request)
-      if (refusal) return refuse(reply, refusal)
-      const text = await registry.metrics()
-      return reply.type(registry.contentType).send(text)
-    })
+    metricsRoute(app, opts.token)
   },
   { name: 'metrics', dependencies: ['db', 'jobs'] },
 )
+
+/** GET /metrics: this process's registry, to whoever `token` (or, without one, loopback) lets in. */
+export function metricsRoute(app: FastifyInstance, token: string | undefined): void {
+  const allowed = access(token)
+  app.get('/metrics', {
+    logLevel: 'warn', // scraped every 15 s: not worth an info line each time
+    schema: {
+      description: 'Prometheus metrics (text exposition format). Bearer METRICS_TOKEN when set; otherwise loopback clients only.',
+      response: {
+        200: { description: 'Prometheus text format 0.0.4', content: { 'text/plain': { schema: { type: 'string' } } } },
+        ...errors(401, 403),
+      },
+    },
+  }, async (request, reply) => {
+    const refusal = allowed(request)
+    if (refusal) return refuse(reply, refusal)
+    const text = await registry.metrics()
+    return reply.type(registry.contentType).send(text)
+  })
+}
 
 /**
  * Gauges read when Prometheus scrapes (nothing runs between scrapes). pg-boss's queue counts are the cached ones its
