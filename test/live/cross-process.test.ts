@@ -20,9 +20,10 @@ t.test('a reading committed by another process reaches the subscriber', async (t
   const { stdout } = await run(process.execPath, ['--import', 'tsx', child, user.id, '187'], { env: process.env, timeout: 30_000 })
   const { committedAt, stored } = JSON.parse(stdout) as { committedAt: number; stored: { inserted: number } }
   t.equal(stored.inserted, 1)
-  const event = await stream.next((m) => m.event === 'reading', 2000)
+  // Pushed by the child's NOTIFY; a bound for a loaded CI box, not a latency target (the bench has that).
+  const event = await stream.next((m) => m.event === 'reading', 5000)
   t.match(event.data, { value: 187, source: 'DEXCOM', count: 1 })
-  t.ok(event.receivedAt - committedAt < 1000, `delivered within ${event.receivedAt - committedAt} ms of the child's commit`)
+  t.ok(event.receivedAt - committedAt < 5000, `delivered within ${event.receivedAt - committedAt} ms of the child's commit`)
 
   await run(process.execPath, ['--import', 'tsx', child, other.id, '99'], { env: process.env, timeout: 30_000 })
   await new Promise((resolve) => setTimeout(resolve, 300))

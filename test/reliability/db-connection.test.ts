@@ -33,7 +33,7 @@ t.test('refused connects do not use up the pool: each query fails fast, and the 
     slowest = Math.max(slowest, Date.now() - started)
   }
   t.ok(codes.every((c) => ['ECONNREFUSED', 'CONNECTION_CLOSED', 'ECONNRESET'].includes(c)), `every query failed with a connection error (${codes.join(', ')})`)
-  t.ok(slowest < 2000, `fast (slowest ${slowest} ms)`)
+  t.ok(slowest < 4000, `failed fast, no wait for a timeout (slowest ${slowest} ms)`)
   await proxy.restore()
   const [row] = await db.sql<{ ok: number }[]>`SELECT 1 AS ok`
   t.equal(row!.ok, 1, 'the same pool answers once the database is back')

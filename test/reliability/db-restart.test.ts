@@ -64,7 +64,8 @@ t.test('database down mid-sync: 503 with Retry-After, recovery without restart, 
   const slowest = Math.max(...answers.map((a) => a.ms))
   t.same(answers.filter((a) => a.status !== 503).map((a) => `${a.path}: ${a.status}`), [], `all ${answers.length} API calls during the outage answered 503`)
   t.ok(answers.every((a) => a.retryAfter !== null && Number(a.retryAfter) > 0), 'each with a Retry-After')
-  t.ok(slowest < 2000, `within bounded time (slowest ${slowest} ms)`)
+  // Answered while the database is still away (a call that hung until it returned would have got a 200 above).
+  t.ok(slowest < OUTAGE_MS - 500, `within bounded time (slowest ${slowest} ms)`)
   t.equal((await user.request('GET', '/health')).status, 200, 'liveness still answers 200')
   const ready = await user.request('GET', '/ready')
   t.equal(ready.status, 503, `readiness says unavailable (${ready.body?.reason})`)
