@@ -1,7 +1,10 @@
 -- meal-response.sql: the glucose response to each meal, upserted into meal_glucose_responses.
 -- Loaded once and run by src/analytics/meal-response.ts. Parameters only (never spliced text):
 --   $1 uuid[] meal ids or null (any), $2 uuid user or null (any), $3 / $4 timestamptz eaten_at range [from, to) or
---   null (open), $5 boolean: true = write only responses that are missing or stale, false = rewrite all.
+--   null (open), $5 boolean: true = write only responses that are missing or stale, false = rewrite all,
+--   $6 uuid[] / $7 / $8 timestamptz: the users and the first and last eaten_at of the meals $1–$4 select, read by
+--   meal-response.ts just before in the same transaction (values the planner can see, see `series`); a meal
+--   outside them (moved or added in between) is left for the next call.
 -- Returns one row (meal_id) per response written.
 --
 -- Definitions (issue 5). t0 = meals.eaten_at, t = minutes from t0; every number is a column of `p` below, the one
@@ -32,9 +35,23 @@
 --   Non-increasing in rise, iAUC and return time. A house formula, not a published index: the 2 h iAUC is the
 --   usual outcome of meal studies (Zeevi et al., Cell 2015), and the caps are set high enough that ordinary meals
 --   spread over the range; a rise of 100 mg/dL or an area of 6000 mg/dL·min (333 mmol/L·min) scores 0 on that part.
--- input_digest: definitions version, t0, and a count and sum of 64-bit hashes of every reading (all sources) in the
--- window: any change to what the response depends on changes it.
-WITH p AS (
+-- input_digest: definitions version, t0, the count of every reading (all sources) in the window, and a sum over
+-- its sources of a 64-bit hash of (source, count, 64-bit hashes of the window's reading times and of its values,
+-- in time order): any change to what the response depends on (a late, revised, moved or deleted reading, a moved
+-- meal, new definitions) changes it.
+--
+-- How (measured side by side with EXPLAIN ANALYZE, bench/sections/meal-responses.ts): each user's readings are read
+-- once into one array per source, in time order (`series`); each meal finds its window in those arrays by binary
+-- search (width_bucket) and walks only the readings in it (`base`, `by_source`). There is no join of readings to
+-- windows, no sort of (meal, reading) rows and no window function over them. The earlier form (readings joined to
+-- the windows by clock hour, then grouped twice) spent its time sorting and materialising ~60 rows per meal,
+-- several times (external sorts on disk for 1,000 users), hashing a text rendering of every reading for the
+-- digest, and re-probing the readings' chunks once per user; it ran at about half the Node path's speed.
+-- Minutes from t0 are computed as (µs − µs0) / 1e6 / 60 on whole microseconds held exactly in float8, which gives
+-- bit for bit the value of extract(epoch FROM time − t0) / 60, so window edges fall exactly as before.
+-- NOT MATERIALIZED: its columns become constants in every expression (a CTE scan joined to each row costs a
+-- nested loop per row).
+WITH p AS NOT MATERIALIZED (
   SELECT 1 AS definitions_version,
          30.0::float8 AS baseline_min,     -- baseline window before t0
          60.0::float8 AS reach_min,        -- fallback baseline reach before t0; lookahead past t0 + 3 h to interpolate
@@ -46,127 +63,132 @@ WITH p AS (
          40.0::float8 AS score_rise_weight, 40.0::float8 AS score_iauc_weight, 20.0::float8 AS score_return_weight,
          series_source_priority() AS source_priority -- migrations/0012, redefined in 0024
 ),
+-- us0: t0 in whole microseconds since 1970, exact in float8 (< 2^53); date_part's float epoch is within 0.25 µs of
+-- the true value until 2106, so round() recovers it.
 meal AS (
-  SELECT m.id, m.user_id, m.eaten_at AS t0
+  SELECT m.id, m.user_id, m.eaten_at AS t0, round(date_part('epoch', m.eaten_at) * 1e6) AS us0
   FROM meals m
   WHERE ($1::uuid[] IS NULL OR m.id = ANY ($1::uuid[]))
     AND ($2::uuid IS NULL OR m.user_id = $2::uuid)
     AND ($3::timestamptz IS NULL OR m.eaten_at >= $3::timestamptz)
     AND ($4::timestamptz IS NULL OR m.eaten_at < $4::timestamptz)
+    AND m.user_id = ANY ($6::uuid[]) AND m.eaten_at BETWEEN $7::timestamptz AND $8::timestamptz
 ),
--- One pass over each user's readings (the batch shape): one index range scan per user over the span its meals need,
--- each reading's neighbours in its own source's series taken once (lag/lead), then readings matched to the meal
--- windows that contain them by an equality join on the clock hour (a window spans at most 6), and everything per
--- meal computed by two grouped aggregates, without sorting per meal. The earlier form (one index probe per meal
--- through a LATERAL, window functions partitioned per meal) was 1.2–2× slower side by side on a user-year (2 busy
--- cores). The trade-off: a user's readings are read from their first meal's window to their last, so two meals a
--- year apart in one call read the year between (≤ 105,000 rows, a few hundred ms).
-span AS (
-  SELECT m.user_id, min(m.t0) - p.reach_min * interval '1 minute' AS lo,
-         max(m.t0) + (p.response_min + p.reach_min) * interval '1 minute' AS hi
-  FROM meal m CROSS JOIN p
-  GROUP BY m.user_id, p.reach_min, p.response_min
-),
--- MATERIALIZED: joined to the windows as a whole. Left inlined, the planner may move the window join inside the
--- per-user scan and match on the user alone (every reading × every window: 47 s instead of 0.7 s for a user-year,
--- seen after ANALYZE on a table other users had just filled and emptied).
+-- One row per user and source: every reading from the first meal's window to the last one's, in time order, as
+-- two arrays (time in µs as above, value). One scan for all users; $6–$8 are values, so TimescaleDB drops the
+-- chunks outside them when planning (a bound computed inside the statement is only known per execution, and a
+-- per-user or per-meal probe then re-checked every chunk each time: ~1 ms per probe on a year of chunks).
+-- MATERIALIZED: built once whatever join the planner picks below. Trade-off: all users share the time span, so
+-- an operator batch over users with meals far apart reads the readings in between too.
 series AS MATERIALIZED (
-  SELECT r.*, date_trunc('hour', r.time) AS hour
-  FROM span s
+  SELECT g.user_id, g.source,
+         array_agg(round(date_part('epoch', g.time) * 1e6) ORDER BY g.time) AS us,
+         array_agg(g.value::float8 ORDER BY g.time) AS v
+  FROM glucose_readings g CROSS JOIN p
+  WHERE g.user_id = ANY ($6::uuid[])
+    AND g.time BETWEEN $7::timestamptz - p.reach_min * interval '1 minute'
+                   AND $8::timestamptz + (p.response_min + p.reach_min) * interval '1 minute'
+  GROUP BY g.user_id, g.source
+),
+-- Each meal's window in each of its user's series, as positions found by binary search (width_bucket: how many
+-- elements are <= the operand). Readings a+1..e lie in [t0 − 60 min, t0 + 4 h], b+1..c in the baseline window
+-- [t0 − 30 min, t0], c+1..d in the peak search (t0, t0 + 3 h]; the −0.5 turns "<= bound − 1 µs" into "< bound".
+-- (OFFSET 0 here and below: evaluated once per row, not once per reference after the planner inlines it.)
+win AS (
+  SELECT m.id AS meal_id, m.us0, s.source, s.us, s.v,
+         width_bucket(m.us0 - p.reach_min * 6e7 - 0.5, s.us) AS a,
+         width_bucket(m.us0 - p.baseline_min * 6e7 - 0.5, s.us) AS b,
+         width_bucket(m.us0, s.us) AS c,
+         width_bucket(m.us0 + p.response_min * 6e7, s.us) AS d,
+         width_bucket(m.us0 + (p.response_min + p.reach_min) * 6e7, s.us) AS e
+  FROM meal m JOIN series s ON s.user_id = m.user_id CROSS JOIN p
+  OFFSET 0
+),
+-- Per meal and source: baseline (mean of the baseline window, else the last reading before it: position b),
+-- where the used span starts, and the peak (first position of the highest value).
+base AS (
+  SELECT w.meal_id, w.source, w.us0, w.us, w.v, w.a, w.e,
+         pa.window_mean IS NULL AS fallback,
+         coalesce(pa.window_mean, CASE WHEN w.b > w.a THEN w.v[w.b] END) AS baseline,
+         (CASE WHEN w.c > w.b THEN w.us[w.b + 1] WHEN w.b > w.a THEN w.us[w.b] END - w.us0) / 1e6 / 60 AS span_start,
+         pa.peak_g,
+         (w.us[w.c + array_position(w.v[w.c + 1:w.d], pa.peak_g)] - w.us0) / 1e6 / 60 AS peak_t
+  FROM win w
   CROSS JOIN LATERAL (
-    SELECT g.user_id, g.source, g.time, g.value::float8 AS g,
-           lag(g.time) OVER w AS time_prev, lag(g.value::float8) OVER w AS g_prev,
-           lead(g.time) OVER w AS time_next, lead(g.value::float8) OVER w AS g_next
-    FROM glucose_readings g
-    WHERE g.user_id = s.user_id AND g.time BETWEEN s.lo AND s.hi
-    WINDOW w AS (PARTITION BY g.source ORDER BY g.time)) r
+    SELECT avg(x.g) FILTER (WHERE x.o <= w.c - w.b) AS window_mean, max(x.g) FILTER (WHERE x.o > w.c - w.b) AS peak_g
+    FROM unnest(w.v[w.b + 1:w.d]) WITH ORDINALITY x (g, o)) pa
+  WHERE w.e > w.a
+  OFFSET 0
 ),
--- The clock hours each window touches: 5 h long, so at most 6 (an integer series, which the planner sizes right).
-meal_hour AS (
-  SELECT m.id, m.user_id, m.t0, date_trunc('hour', m.t0 - p.reach_min * interval '1 minute') + k * interval '1 hour' AS h
-  FROM meal m CROSS JOIN p CROSS JOIN generate_series(0, 5) k
-),
--- Every reading, of every source, in each meal's window [t0 − 60 min, t0 + 4 h], in minutes from t0, with its
--- neighbours only when they lie inside that window too (as if the window were all the data there is).
-raw AS (
-  SELECT mh.id AS meal_id, s.source, s.time, s.g, x.t,
-         CASE WHEN x.t_prev >= -p.reach_min THEN x.t_prev END AS t_prev,
-         CASE WHEN x.t_prev >= -p.reach_min THEN s.g_prev END AS g_prev,
-         CASE WHEN x.t_next <= p.response_min + p.reach_min THEN x.t_next END AS t_next,
-         CASE WHEN x.t_next <= p.response_min + p.reach_min THEN s.g_next END AS g_next
-  FROM series s
-  JOIN meal_hour mh ON mh.user_id = s.user_id AND mh.h = s.hour
-  CROSS JOIN p
-  CROSS JOIN LATERAL (SELECT extract(epoch FROM s.time - mh.t0)::float8 / 60 AS t,
-                             extract(epoch FROM s.time_prev - mh.t0)::float8 / 60 AS t_prev,
-                             extract(epoch FROM s.time_next - mh.t0)::float8 / 60 AS t_next) x
-  WHERE x.t BETWEEN -p.reach_min AND p.response_min + p.reach_min
-),
--- Per meal and source: size of the series, baseline window, fallback, peak. max(ARRAY[a, b]) picks the row with
--- the largest a, then b: the latest reading before the baseline window with its value, and the highest reading with
--- the earliest time on ties (−t).
+-- Per meal and source, walking the readings of the window in order, each with the next one (none after the last:
+-- the window is all the data there is): the return crossing, the areas, the gaps, the coverage slots.
+-- Each reading is paired with its successor, so the definitions' "reading at or below baseline whose predecessor
+-- is above" is the segment from an above reading to an at-or-below one, and a slot is counted at its last reading
+-- (the next is in another slot, past the window or absent) rather than its first: the same counts.
 by_source AS (
-  SELECT r.meal_id, r.source, count(*) AS n, max(r.t) AS last_t,
-         sum(hashtextextended(concat_ws(':', r.source, extract(epoch FROM r.time), r.g), 0)::numeric) AS readings_hash,
-         avg(r.g) FILTER (WHERE r.t BETWEEN -p.baseline_min AND 0) AS window_mean,
-         min(r.t) FILTER (WHERE r.t BETWEEN -p.baseline_min AND 0) AS window_first,
-         max(ARRAY[r.t, r.g]) FILTER (WHERE r.t < -p.baseline_min) AS fallback,
-         max(ARRAY[r.g, -r.t]) FILTER (WHERE r.t > 0 AND r.t <= p.response_min) AS peak
-  FROM raw r CROSS JOIN p
-  GROUP BY r.meal_id, r.source
+  SELECT b.meal_id, b.source, b.e - b.a AS n, (b.us[b.e] - b.us0) / 1e6 / 60 AS last_t, b.fallback, b.baseline,
+         b.peak_g, b.peak_t, wk.*,
+         hash_array_extended(b.us[b.a + 1:b.e], 0) AS hash_times, hash_array_extended(b.v[b.a + 1:b.e], 0) AS hash_values
+  FROM base b
+  CROSS JOIN LATERAL (
+    SELECT min(s.t + (s.t_next - s.t) * (s.g - b.baseline) / nullif(s.g - s.g_next, 0))
+             FILTER (WHERE b.peak_g > b.baseline AND s.t_next > b.peak_t AND s.g_next <= b.baseline AND s.g > b.baseline) AS return_t,
+           sum(s.above_long) AS iauc_long, sum(s.above_short) AS iauc_short,
+           max(s.t_next - s.t) FILTER (WHERE s.t_next > b.span_start AND s.t < p.response_min) AS largest_gap,
+           count(*) FILTER (WHERE s.t >= -p.baseline_min AND s.t < p.response_min
+                              AND (s.t_next IS NULL OR floor((s.t + p.baseline_min) / p.step_min) <> floor((s.t_next + p.baseline_min) / p.step_min))) AS slots
+    -- iAUC (Wolever & Jenkins 1986; ISO 26642:2010): the segment to the next reading, clipped to [0, end], linearly
+    -- interpolated at the clip points (t0 and the window end); da, db: its ends' distances from baseline. The 2 h
+    -- area equals the 3 h one for a segment ending by 2 h, is 0 for one starting at or after it, and is computed
+    -- apart only for the one segment that straddles 2 h.
+    FROM (
+      SELECT y.*, z.above AS above_long,
+             CASE WHEN y.t_next <= p.iauc_short_min THEN z.above WHEN y.t >= p.iauc_short_min THEN 0 ELSE zs.above END AS above_short
+      FROM (
+        SELECT x.*, greatest(x.t, 0) AS a, least(x.t_next, p.response_min) AS b, least(x.t_next, p.iauc_short_min) AS bs,
+               x.g + (x.g_next - x.g) * (greatest(x.t, 0) - x.t) / (x.t_next - x.t) - b.baseline AS da,
+               x.g + (x.g_next - x.g) * (least(x.t_next, p.response_min) - x.t) / (x.t_next - x.t) - b.baseline AS db,
+               x.g + (x.g_next - x.g) * (least(x.t_next, p.iauc_short_min) - x.t) / (x.t_next - x.t) - b.baseline AS dbs
+        FROM (
+          SELECT (b.us[i] - b.us0) / 1e6 / 60 AS t, b.v[i] AS g,
+                 CASE WHEN i < b.e THEN (b.us[i + 1] - b.us0) / 1e6 / 60 END AS t_next, CASE WHEN i < b.e THEN b.v[i + 1] END AS g_next
+          FROM generate_series(b.a + 1, b.e) i
+          OFFSET 0) x
+        CROSS JOIN p
+        OFFSET 0) y
+      CROSS JOIN p
+      CROSS JOIN LATERAL (SELECT CASE
+               WHEN y.t_next IS NULL OR y.b <= y.a THEN 0
+               WHEN y.da >= 0 AND y.db >= 0 THEN (y.da + y.db) / 2 * (y.b - y.a)
+               WHEN y.da <= 0 AND y.db <= 0 THEN 0
+               ELSE (greatest(y.da, 0) ^ 2 + greatest(y.db, 0) ^ 2) / (abs(y.da) + abs(y.db)) * (y.b - y.a) / 2
+             END AS above) z                                                  -- crossing: the triangle above, of
+      CROSS JOIN LATERAL (SELECT CASE                                          -- base width·d₊/(|da| + |db|)
+               WHEN y.t_next IS NULL OR y.bs <= y.a THEN 0
+               WHEN y.da >= 0 AND y.dbs >= 0 THEN (y.da + y.dbs) / 2 * (y.bs - y.a)
+               WHEN y.da <= 0 AND y.dbs <= 0 THEN 0
+               ELSE (greatest(y.da, 0) ^ 2 + greatest(y.dbs, 0) ^ 2) / (abs(y.da) + abs(y.dbs)) * (y.bs - y.a) / 2
+             END AS above) zs
+      OFFSET 0) s
+    CROSS JOIN p) wk
+  OFFSET 0
 ),
--- The series rule (see the header): one source per meal.
+-- The series rule (see the header): one source per meal; the count and digest cover every source.
 chosen AS (
-  SELECT DISTINCT ON (b.meal_id) b.meal_id, b.source, b.last_t, b.window_mean IS NULL AS fallback,
-         coalesce(b.window_mean, b.fallback[2]) AS baseline, coalesce(b.window_first, b.fallback[1]) AS span_start,
-         b.peak[1] AS peak_g, -b.peak[2] AS peak_t,
-         sum(b.n) OVER (PARTITION BY b.meal_id) AS n_readings,
-         sum(b.readings_hash) OVER (PARTITION BY b.meal_id) AS readings_hash
+  SELECT DISTINCT ON (b.meal_id) b.meal_id, b.source, b.last_t, b.fallback, b.baseline,
+         b.peak_g, b.peak_t, b.return_t, b.iauc_short, b.iauc_long, b.largest_gap, b.slots,
+         sum(b.n) OVER m AS n_readings,
+         sum(hashtextextended(concat_ws(':', b.source, b.n, b.hash_times, b.hash_values), 0)::numeric) OVER m AS readings_hash
   FROM by_source b CROSS JOIN p
+  WINDOW m AS (PARTITION BY b.meal_id)
   ORDER BY b.meal_id, b.n DESC, array_position(p.source_priority, b.source)
-),
--- One row per meal: the chosen series' segments (each reading to the next), the return crossing, gaps, coverage
--- slots and the areas. Each reading appears twice, once per iAUC window end (e.end_min); the other aggregates
--- filter on one end.
-walked AS (
-  SELECT l.meal_id,
-         -- the first reading at or below baseline after the peak, its predecessor above: the first down-crossing
-         -- (crossings lie in disjoint, ordered intervals, so the earliest is the smallest)
-         min(l.t_prev + (l.t - l.t_prev) * (l.g_prev - c.baseline) / nullif(l.g_prev - l.g, 0))
-           FILTER (WHERE c.peak_g > c.baseline AND l.t > c.peak_t AND l.g <= c.baseline AND l.g_prev > c.baseline) AS return_t,
-         sum(z.above) FILTER (WHERE e.end_min = p.iauc_short_min) AS iauc_short,
-         sum(z.above) FILTER (WHERE e.end_min = p.response_min) AS iauc_long,
-         max(l.t_next - l.t) FILTER (WHERE l.t_next > c.span_start AND l.t < p.response_min) AS largest_gap,
-         -- 5-minute slots (aligned to t0 − 30 min) holding a reading: readings are in time order within a series,
-         -- so a reading opens a new slot exactly when its predecessor lies in another slot or before the count
-         count(*) FILTER (WHERE e.end_min = p.response_min AND l.t >= -p.baseline_min AND l.t < p.response_min
-                            AND (l.t_prev IS NULL OR l.t_prev < -p.baseline_min
-                                 OR floor((l.t + p.baseline_min) / p.step_min) <> floor((l.t_prev + p.baseline_min) / p.step_min))) AS slots
-  FROM raw l
-  JOIN chosen c ON c.meal_id = l.meal_id AND c.source = l.source
-  CROSS JOIN p
-  CROSS JOIN LATERAL (VALUES (p.iauc_short_min), (p.response_min)) e (end_min)
-  -- iAUC (Wolever & Jenkins 1986; ISO 26642:2010): the segment to the next reading, clipped to [0, end], linearly
-  -- interpolated at the clip points (t0 and the window end); da, db: its ends' distances from baseline
-  CROSS JOIN LATERAL (SELECT greatest(l.t, 0) AS a, least(l.t_next, e.end_min) AS b) x
-  CROSS JOIN LATERAL (SELECT l.g + (l.g_next - l.g) * (x.a - l.t) / (l.t_next - l.t) - c.baseline AS da,
-                             l.g + (l.g_next - l.g) * (x.b - l.t) / (l.t_next - l.t) - c.baseline AS db) y
-  CROSS JOIN LATERAL (SELECT CASE
-           WHEN l.t_next IS NULL OR x.b <= x.a THEN 0                          -- no segment inside the window
-           WHEN y.da >= 0 AND y.db >= 0 THEN (y.da + y.db) / 2 * (x.b - x.a)  -- trapezoid above baseline
-           WHEN y.da <= 0 AND y.db <= 0 THEN 0                                -- wholly at or below
-           ELSE (greatest(y.da, 0) ^ 2 + greatest(y.db, 0) ^ 2)                -- crossing: the triangle above, of
-                / (abs(y.da) + abs(y.db)) * (x.b - x.a) / 2                    -- base width·d₊/(|da| + |db|)
-         END AS above) z
-  GROUP BY l.meal_id
 ),
 per_meal AS (
   SELECT m.id AS meal_id, m.user_id, m.t0, c.source, coalesce(c.n_readings, 0) AS n_readings, c.readings_hash,
-         c.baseline, c.fallback, c.peak_g, c.peak_t, c.last_t, w.return_t, w.iauc_short, w.iauc_long, w.largest_gap,
-         coalesce(w.slots, 0) AS slots
+         c.baseline, c.fallback, c.peak_g, c.peak_t, c.last_t, c.return_t, c.iauc_short, c.iauc_long, c.largest_gap,
+         coalesce(c.slots, 0) AS slots
   FROM meal m
   LEFT JOIN chosen c ON c.meal_id = m.id
-  LEFT JOIN walked w ON w.meal_id = m.id
 ),
 result AS (
   SELECT r.*,
