@@ -31,13 +31,18 @@ interface OpenEpisode {
 export async function evaluateAlerts(tx: Tx, userId: string, readings: AlertReading[], now = Date.now()): Promise<AlertView[]> {
   const fresh = readings.filter((r) => now - r.time.getTime() <= ALERT_MAX_AGE_MS)
   if (fresh.length === 0) return []
-  const settings = await alertSettings(tx, userId)
+  // Three reads sent together (one round trip on every commit of readings): nothing between them writes.
+  const [settings, openRows, endedRows] = await Promise.all([
+    alertSettings(tx, userId),
+    tx<OpenEpisode[]>`SELECT id, kind, last_seen_at FROM alerts WHERE user_id = ${userId} AND ended_at IS NULL`,
+    tx<{ kind: AlertKind; ended_at: Date }[]>`
+      SELECT kind, max(ended_at) AS ended_at FROM alerts WHERE user_id = ${userId} AND ended_at IS NOT NULL GROUP BY kind`,
+  ])
   const open = new Map<AlertKind, OpenEpisode>()
-  for (const e of await tx<OpenEpisode[]>`SELECT id, kind, last_seen_at FROM alerts WHERE user_id = ${userId} AND ended_at IS NULL`) open.set(e.kind, e)
+  for (const e of openRows) open.set(e.kind, e)
   // A late reading from before the end of the last episode belongs to that past, not to a new episode.
   const lastEnded = new Map<AlertKind, Date>()
-  for (const e of await tx<{ kind: AlertKind; ended_at: Date }[]>`
-    SELECT kind, max(ended_at) AS ended_at FROM alerts WHERE user_id = ${userId} AND ended_at IS NOT NULL GROUP BY kind`) lastEnded.set(e.kind, e.ended_at)
+  for (const e of endedRows) lastEnded.set(e.kind, e.ended_at)
   const raised: AlertView[] = []
   for (const r of fresh) {
     for (const kind of ALERT_KINDS) {

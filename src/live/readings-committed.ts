@@ -36,8 +36,7 @@ export async function readingsCommitted(sql: Sql, committed: CommittedReadings, 
   if (!span) return
   // The commit's own newest readings: alerts judge what just arrived, never stored neighbours judged before.
   // Whole seconds, floored, as stored (src/glucose/validate-readings.ts): a caller may hand over the times it was sent.
-  const newestTimes = [...new Set(readings.map((r) => Math.floor(r.time.getTime() / 1000) * 1000))]
-    .sort((a, b) => b - a).slice(0, ALERT_READINGS).map((ms) => new Date(ms).toISOString())
+  const newestTimes = newestSeconds(readings, ALERT_READINGS).map((ms) => new Date(ms).toISOString())
   try {
     await transaction(sql, async (tx) => {
       await lockUserEvents(tx, userId)
@@ -45,6 +44,9 @@ export async function readingsCommitted(sql: Sql, committed: CommittedReadings, 
         SELECT time, value, trend, trend_rate FROM glucose_readings
         WHERE user_id = ${userId} AND source = ${source}::reading_source
           AND time = ANY (${newestTimes}::timestamptz[])
+          -- The range repeats what ANY says, for the planner: TimescaleDB excludes chunks by a range on time, not by
+          -- an array. Without it every chunk of the hypertable is planned (150 chunks: 23–53 ms per commit).
+          AND time BETWEEN ${newestTimes[newestTimes.length - 1]!}::timestamptz AND ${newestTimes[0]!}::timestamptz
         ORDER BY time DESC LIMIT ${ALERT_READINGS}`
       const latest = newest[0]
       if (!latest) return // deleted meanwhile (account deletion): nothing to tell
@@ -64,6 +66,24 @@ export async function readingsCommitted(sql: Sql, committed: CommittedReadings, 
   } catch (error) {
     logFailure(log, 'could not publish the live event of new readings', error)
   }
+}
+
+/**
+ * The `n` newest distinct whole-second times (epoch ms), newest first. One pass keeping the n best (a 10,000-reading
+ * commit was sorted whole before); walked from the end, as readings come oldest first, so most are skipped at once.
+ */
+export function newestSeconds(readings: ReadonlyArray<{ time: Date }>, n: number): number[] {
+  const best: number[] = [] // descending
+  for (let i = readings.length - 1; i >= 0; i--) {
+    const ms = Math.floor(readings[i]!.time.getTime() / 1000) * 1000
+    if (best.length === n && ms <= best[n - 1]!) continue
+    let at = best.length
+    while (at > 0 && best[at - 1]! < ms) at--
+    if (at > 0 && best[at - 1] === ms) continue // already kept
+    best.splice(at, 0, ms)
+    if (best.length > n) best.pop()
+  }
+  return best
 }
 
 export function logFailure(log: Pick<FastifyBaseLogger, 'error'> | undefined, message: string, error: unknown): void {
