@@ -17,8 +17,14 @@
 // Measured on the 2-core development VM (shared with other work): 10,000 connections in 117 s (85/s) with 15 % of
 // the CPU taken by others, 194 s with 39 %; CPU-bound (the machine 95–99 % busy). Per sync ~15 ms of CPU (postgres
 // ~11, the worker ~4, the simulator ~0.7) and per analysis job the sync enqueues ~12 ms more (mostly postgres),
-// a third of which runs inside the cycle; one postgres.js round trip costs ~135 µs of Node CPU here. Concurrency beyond what keeps the CPU busy does not help; two worker processes were
-// slower than one (2,000 connections: 45/s vs 57/s).
+// a third of which runs inside the cycle; one postgres.js round trip costs ~135 µs of Node CPU here. Two worker
+// processes were slower than one (2,000 connections: 45/s vs 57/s). After the per-sync work was cut (one statement
+// to start a run, one to end it, no meal-response statement without meals, no full-hypertable planning per commit):
+// 10,000 in 159 s (63/s) with concurrency 24 and ~30 % of the CPU taken by others, every analysis job done inside
+// the cycle, ~19 ms of CPU per sync including its analysis (postgres ~12, the worker ~6, the simulator ~0.9); 143 s
+// (70/s) at the default 64 with ~22 % taken by others, half the analysis jobs inside the cycle, ~23 ms per sync in
+// all. More concurrency than keeps the CPU busy costs CPU: 2,000 back to back
+// took 43 ms per sync in all at 64 and 28 ms at 24 (more backends to warm up, more contention).
 import { loadavg } from 'node:os'
 import { performance } from 'node:perf_hooks'
 import type { Config } from '../../src/config.js'

@@ -152,7 +152,7 @@ export async function loadSeries(sql: Sql, userId: string, from: Date, to: Date)
   const rows = await sql.unsafe(await query(), [
     userId, from, to, `${d.smoothHalfWidthMin} minutes`, `${d.riseWindowMin} minutes`, `${d.levelLookbackMin} minutes`,
     d.maxStepMin,
-  ] as never[])
+  ] as never[], { prepare: true }) // parsed once per connection: the sync engine runs it after every sync
   return rows.map((r) => ({
     time: r.time as Date, source: r.source as string, g: Number(r.g), s: Number(r.s),
     rate: r.rate === null ? null : Number(r.rate), riseAhead: Number(r.rise_ahead), levelBefore: Number(r.level_before),

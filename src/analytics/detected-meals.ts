@@ -37,6 +37,16 @@ function explainer(meals: LoggedMeal[], onset: Date): LoggedMeal | undefined {
  */
 export async function storeDetectedMeals(sql: Sql, userId: string, from: Date, to: Date, rises: DetectedRise[]): Promise<ReconcileCounts> {
   const counts: ReconcileCounts = { inserted: 0, updated: 0, explained: 0, removed: 0 }
+  if (rises.length === 0) {
+    // Nothing found (the usual answer for a sync's newest minutes): all the reconciliation below would do is delete
+    // the pending events inside the span, so it is one statement (1 round trip instead of 5) under the same lock,
+    // taken by an uncorrelated subquery that runs once before any row is deleted. Answered events stay, as below.
+    counts.removed = (await sql`
+      DELETE FROM detected_meals
+      WHERE (SELECT true FROM pg_advisory_xact_lock(hashtextextended(${`detect-meals:${userId}`}, 0)))
+        AND user_id = ${userId} AND status = 'pending' AND onset_at >= ${from} AND onset_at < ${to}`).count
+    return counts
+  }
   await sql.begin(async (tx) => {
     await tx`SELECT pg_advisory_xact_lock(hashtextextended(${`detect-meals:${userId}`}, 0))`
     // Events up to sameEventMin outside the span are matched too (an onset that moved across an edge of the span

@@ -1,7 +1,7 @@
 // The process's Prometheus metrics (prom-client), served by GET /metrics (src/plugins/metrics.ts). Module-level on
-// purpose: what counts them (storeReadings, finishRun) runs in the API, in workers and in CLIs, and must not need a
-// Fastify instance to reach a counter. One registry per process; a process without an HTTP server (a separate
-// `npm run worker`) counts too, but nothing serves its numbers.
+// purpose: what counts them (storeReadings, endRun) runs in the API, in workers and in CLIs, and must not need a
+// Fastify instance to reach a counter. One registry per process; a separate `npm run worker` serves its own on
+// WORKER_METRICS_PORT (src/metrics/worker-server.ts).
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client'
 
 export const registry = new Registry()

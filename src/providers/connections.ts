@@ -75,14 +75,6 @@ export async function getConnectionView(sql: Sql, userId: string, id: string): P
   return (await listConnections(sql, userId)).find((c) => c.id === id)
 }
 
-export async function getConnectionForSync(sql: Sql, userId: string, id: string): Promise<ConnectionForSync | undefined> {
-  const [row] = await sql<ConnectionForSync[]>`
-    SELECT id, user_id AS "userId", provider, status, credentials_encrypted AS "credentialsEncrypted", sync_cursor AS "syncCursor",
-           consecutive_failures AS "consecutiveFailures"
-    FROM cgm_connections WHERE id = ${id} AND user_id = ${userId}`
-  return row
-}
-
 export async function updateCredentials(sql: Sql, cipher: CredentialCipher, connection: ConnectionForSync, credentials: Credentials): Promise<void> {
   const encrypted = cipher.encryptJson(credentials, credentialContext(connection.userId, connection.provider))
   await sql`UPDATE cgm_connections SET credentials_encrypted = ${encrypted}, updated_at = now() WHERE id = ${connection.id}`
@@ -90,29 +82,6 @@ export async function updateCredentials(sql: Sql, cipher: CredentialCipher, conn
 
 export async function saveCursor(sql: Sql, id: string, cursor: SyncCursor): Promise<void> {
   await sql`UPDATE cgm_connections SET sync_cursor = ${sql.json(cursor)}, updated_at = now() WHERE id = ${id}`
-}
-
-export async function recordSuccess(sql: Sql, id: string, lastReadingAt: Date | null, nextSyncAt: Date | null): Promise<void> {
-  await sql`
-    UPDATE cgm_connections
-    SET status = 'active', last_sync_at = now(), last_success_at = now(), last_error = NULL, consecutive_failures = 0,
-        last_reading_at = GREATEST(last_reading_at, ${lastReadingAt}::timestamptz), next_sync_at = ${nextSyncAt},
-        updated_at = now()
-    WHERE id = ${id}`
-}
-
-/**
- * `status` null keeps the current status (a transient failure: the next sync may well succeed); `nextSyncAt` null
- * stops scheduling until the user reconnects.
- */
-export async function recordFailure(
-  sql: Sql, id: string, status: 'reauth_required' | 'error' | null, message: string, nextSyncAt: Date | null,
-): Promise<void> {
-  await sql`
-    UPDATE cgm_connections
-    SET status = COALESCE(${status}::text, status), last_sync_at = now(), last_error = ${message.slice(0, 500)},
-        consecutive_failures = consecutive_failures + 1, next_sync_at = ${nextSyncAt}, updated_at = now()
-    WHERE id = ${id}`
 }
 
 export async function deleteConnection(sql: Sql, userId: string, id: string): Promise<boolean> {

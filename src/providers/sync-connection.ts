@@ -2,20 +2,18 @@
 // arrive, so a failure half-way keeps what was stored, and the cursor moves only after its batch's readings are
 // committed (never ahead of them). Called by the sync job (src/sync/) and by POST /connections/:id/sync; both end
 // by setting when the connection is next due (src/sync/next-sync.ts) and log a sync_runs row.
-import { insertAudit, type AuditEntry } from '../audit/audit-log.js'
+import { insertAudit } from '../audit/audit-log.js'
 import type { Sql } from '../db/connect.js'
 import { changedSpan, storeReadings } from '../glucose/store-readings.js'
 import { connectionChanged } from '../live/changes.js'
 import { readingsCommitted } from '../live/readings-committed.js'
 import { deleteProviderMeals, upsertProviderMeals } from '../meals/provider-meals.js'
-import {
-  credentialContext, getConnectionForSync, recordFailure, recordSuccess, saveCursor, updateCredentials, type ConnectionForSync,
-} from './connections.js'
+import { credentialContext, saveCursor, updateCredentials, type ConnectionForSync } from './connections.js'
 import type { CredentialCipher } from './crypto.js'
 import { ProviderError, type CgmProvider, type Credentials } from './provider.js'
 import type { ProviderRegistry } from './registry.js'
-import { nextSyncAt, outcomeOf } from '../sync/next-sync.js'
-import { finishRun, lockAndStartRun, unlockConnection, type SyncTrigger } from '../sync/sync-runs.js'
+import { nextSyncAt as nextSyncTime, outcomeOf, type SyncOutcome } from '../sync/next-sync.js'
+import { endRun, startRun, unlockConnection, type CredentialActor, type SyncEnd, type SyncTrigger } from '../sync/sync-runs.js'
 
 export interface SyncDeps {
   sql: Sql
@@ -42,34 +40,41 @@ export class SyncRefused extends Error {
 export async function syncConnection(
   deps: SyncDeps, userId: string, connectionId: string, trigger: SyncTrigger = { kind: 'manual' },
 ): Promise<SyncResult | undefined> {
-  const connection = await getConnectionForSync(deps.sql, userId, connectionId)
-  if (!connection) return undefined
-  const provider = deps.providers.get(connection.provider)
-  if (!provider) throw new SyncRefused('unknown_provider', `provider "${connection.provider}" is not available in this service`)
-  // No call to the provider with credentials it has already refused: only the user can fix this, by reconnecting.
-  if (connection.status === 'reauth_required' || !connection.credentialsEncrypted) {
-    throw new SyncRefused('reauth_required', `this ${provider.name} connection needs to be authorized again: connect ${provider.name} again`)
-  }
-
   // One sync per connection at a time: two would both refresh the token, and the second refresh would present an
   // already-rotated refresh token and be told invalid_grant. A session-level lock, on a connection reserved for the
   // whole sync, which also runs every query of the sync: a sync needs exactly one pooled connection, so syncs beyond
   // the pool size wait for one instead of holding locks while waiting for a second (a deadlock).
   const reserved = await deps.sql.reserve()
   try {
-    const runId = await lockAndStartRun(reserved, connection, trigger)
+    const actor = credentialActor(userId, trigger)
+    const started = await startRun(reserved, { userId, connectionId, providers: [...deps.providers.keys()], trigger, actor })
+    if (!started) return undefined
+    const { connection, runId } = started
+    const provider = deps.providers.get(connection.provider)
+    if (!provider) throw new SyncRefused('unknown_provider', `provider "${connection.provider}" is not available in this service`)
+    // No call to the provider with credentials it has already refused: only the user can fix this, by reconnecting.
+    if (!started.syncable) {
+      throw new SyncRefused('reauth_required', `this ${provider.name} connection needs to be authorized again: connect ${provider.name} again`)
+    }
     if (runId === null) throw new SyncRefused('busy', 'a sync of this connection is already running; try again when it ends')
+    let unlocked = false
+    const unlock = () => {
+      unlocked = true
+      return unlockConnection(reserved, connection.id)
+    }
     try {
-      return await run({ ...deps, sql: reserved }, connection, provider, runId, trigger)
+      return await run({ ...deps, sql: reserved }, connection, provider, runId, actor, unlock)
     } finally {
-      await unlockConnection(reserved, connection.id)
+      if (!unlocked) await unlockConnection(reserved, connection.id)
     }
   } finally {
     reserved.release()
   }
 }
 
-async function run(deps: SyncDeps, connection: ConnectionForSync, provider: CgmProvider, runId: string, trigger: SyncTrigger): Promise<SyncResult> {
+async function run(
+  deps: SyncDeps, connection: ConnectionForSync, provider: CgmProvider, runId: string, actor: CredentialActor, unlock: () => Promise<void>,
+): Promise<SyncResult> {
   const { sql } = deps
   const result: SyncResult = {
     readings: { received: 0, inserted: 0, updated: 0, unchanged: 0, skipped: {} },
@@ -77,20 +82,26 @@ async function run(deps: SyncDeps, connection: ConnectionForSync, provider: CgmP
     changed: null,
   }
   let lastReadingAt: Date | null = null
-  // The audit log (src/audit/): every use of the stored credentials, by whom — the worker, or the user's sync-now.
-  const audit = (action: string): Promise<void> => insertAudit(sql, [credentialUse(connection, runId, trigger, action)])
+  // Each batch's cursor is sent without waiting for its answer: it goes out with the next statement on this one
+  // connection, which runs it first (after the batch's commits, so never ahead of the readings), and its answer is
+  // awaited there. The run's end and the unlock go out with it too (one round trip): the unlock runs after the
+  // end's commit.
+  let cursorSaved: Promise<void> | undefined
+  const end = (e: SyncEnd) =>
+    Promise.all([cursorSaved, endRun(sql, connection.id, runId, e, result.readings.inserted + result.readings.updated), unlock()])
   try {
-    await audit('credentials.read')
+    // The audit log's credentials.read was written with the run (startRun); refreshed ones are audited as written.
     const credentials = deps.cipher.decryptJson<Credentials>(connection.credentialsEncrypted!, credentialContext(connection.userId, connection.provider))
     const batches = provider.fetchSince({
       credentials,
       cursor: connection.syncCursor,
       saveCredentials: async (next) => {
         await updateCredentials(sql, deps.cipher, connection, next)
-        await audit('credentials.write')
+        await insertAudit(sql, [{ ...actor, subjectUserId: connection.userId, requestId: `sync-run:${runId}`, action: `credentials.write ${connection.provider}` }])
       },
     })
     for await (const batch of batches) {
+      await cursorSaved // the previous batch's, answered long ago (a provider call came between)
       const stored = await storeReadings(sql, connection.userId, provider.source, batch.readings)
       await readingsCommitted(sql, { userId: connection.userId, source: provider.source, readings: batch.readings, stored })
       result.readings.received += batch.readings.length
@@ -104,12 +115,13 @@ async function run(deps: SyncDeps, connection: ConnectionForSync, provider: CgmP
       result.meals.inserted += meals.inserted
       result.meals.updated += meals.updated
       result.meals.deleted += await deleteProviderMeals(sql, connection.userId, batch.deletedMealRecordIds)
-      await saveCursor(sql, connection.id, batch.cursor)
+      cursorSaved = saveCursor(sql, connection.id, batch.cursor)
+      cursorSaved.catch(() => {}) // awaited above or in end(); an early failure is not an unhandled rejection meanwhile
     }
   } catch (error) {
     const outcome = outcomeOf(error)
     const failures = connection.consecutiveFailures + 1
-    const next = nextSyncAt({
+    const nextSyncAt = nextSyncTime({
       outcome, now: Date.now(), cadenceMs: provider.limits.cadenceMs, failures,
       retryAfterSeconds: error instanceof ProviderError ? error.retryAfterSeconds : undefined,
     })
@@ -117,23 +129,20 @@ async function run(deps: SyncDeps, connection: ConnectionForSync, provider: CgmP
     // at the provider (accepted its terms), the next sync works with the same credentials.
     const status = outcome === 'reauth_required' ? 'reauth_required' : outcome === 'error' ? 'error' : null
     const message = error instanceof ProviderError ? error.message : 'internal error during sync; see the service log'
-    await recordFailure(sql, connection.id, status, message, next)
+    await end({ outcome: outcome as Exclude<SyncOutcome, 'ok'>, status, message, nextSyncAt })
     await connectionChanged(sql, { ...changeOf(connection), status: status ?? connection.status })
-    await finishRun(sql, runId, outcome, result.readings.inserted + result.readings.updated, message)
     throw error
   }
-  const next = nextSyncAt({ outcome: 'ok', now: Date.now(), cadenceMs: provider.limits.cadenceMs, failures: 0 })
-  await recordSuccess(sql, connection.id, lastReadingAt, next)
+  const nextSyncAt = nextSyncTime({ outcome: 'ok', now: Date.now(), cadenceMs: provider.limits.cadenceMs, failures: 0 })
+  await end({ outcome: 'ok', lastReadingAt, nextSyncAt })
   await connectionChanged(sql, { ...changeOf(connection), status: 'active' })
-  await finishRun(sql, runId, 'ok', result.readings.inserted + result.readings.updated, null)
   return result
 }
 
-function credentialUse(connection: ConnectionForSync, runId: string, trigger: SyncTrigger, action: string): AuditEntry {
-  const actor = trigger.kind === 'scheduled'
-    ? { actorKind: 'system' as const, actorId: `sync-worker:${trigger.worker}` }
-    : { actorKind: 'user' as const, actorId: connection.userId }
-  return { ...actor, subjectUserId: connection.userId, requestId: `sync-run:${runId}`, action: `${action} ${connection.provider}` }
+function credentialActor(userId: string, trigger: SyncTrigger): CredentialActor {
+  return trigger.kind === 'scheduled'
+    ? { actorKind: 'system', actorId: `sync-worker:${trigger.worker}` }
+    : { actorKind: 'user', actorId: userId }
 }
 
 function changeOf(c: ConnectionForSync) {

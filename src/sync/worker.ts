@@ -8,6 +8,7 @@ import type { Config } from '../config.js'
 import { connect } from '../db/connect.js'
 import { CredentialCipher } from '../providers/crypto.js'
 import { createProviders } from '../providers/registry.js'
+import { analysisBatcher } from './analysis-batcher.js'
 import { logJobFailure, runAnalysisJob, runSyncJob } from './jobs.js'
 import { ANALYSIS_QUEUE, SYNC_QUEUE, type AnalysisJobData, type SyncJobData } from './queues.js'
 import { enqueueDueSyncs, type TickResult } from './scheduler.js'
@@ -32,7 +33,8 @@ export async function startSyncWorker(opts: { config: Config; boss: PgBoss; log:
   const db = connect(config.databaseUrl, { max: config.sync.concurrency + 2 })
   const { sql } = db
   const providers = createProviders(config)
-  const deps = { sql, boss, providers, cipher: CredentialCipher.fromConfig(config.credentialKeys), worker: workerName() }
+  const analysis = analysisBatcher(boss)
+  const deps = { sql, analysis, providers, cipher: CredentialCipher.fromConfig(config.credentialKeys), worker: workerName() }
   const batchSize = Math.min(BATCH_SIZE, config.sync.concurrency)
   const polling = { batchSize, burstWhenBatchFull: true, pollingIntervalSeconds: 0.5, perJobResults: true } as const
 
@@ -76,6 +78,7 @@ export async function startSyncWorker(opts: { config: Config; boss: PgBoss; log:
       clearInterval(timer)
       await running
       await boss.offWork(SYNC_QUEUE, { wait: true })
+      await analysis.flush() // the last syncs' spans (their jobs have completed only once these are in)
       await boss.offWork(ANALYSIS_QUEUE, { wait: true })
       await db.close()
     },
