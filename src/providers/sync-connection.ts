@@ -14,6 +14,7 @@ import { ProviderError, type CgmProvider, type Credentials } from './provider.js
 import type { ProviderRegistry } from './registry.js'
 import { nextSyncAt as nextSyncTime, outcomeOf, type SyncOutcome } from '../sync/next-sync.js'
 import { endRun, startRun, unlockConnection, type CredentialActor, type SyncEnd, type SyncTrigger } from '../sync/sync-runs.js'
+import type { ChangedSpan } from '../sync/queues.js'
 
 export interface SyncDeps {
   sql: Sql
@@ -25,7 +26,7 @@ export interface SyncResult {
   readings: { received: number; inserted: number; updated: number; unchanged: number; skipped: Record<string, number> }
   meals: { inserted: number; updated: number; deleted: number }
   /** The time span of the readings this sync inserted or updated (null: none), for the analysis it triggers. */
-  changed: { userId: string; from: Date; to: Date } | null
+  changed: ChangedSpan | null
 }
 
 /** Why a sync did not start; the route turns each into a status code. */

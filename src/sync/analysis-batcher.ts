@@ -5,13 +5,7 @@
 // A sync's job still completes only once its span is in the queue: `enqueue` resolves after the INSERT, and
 // rejects with its error, as `send` did.
 import type { PgBoss } from 'pg-boss'
-import { ANALYSIS_QUEUE, type AnalysisJobData } from './queues.js'
-
-export interface ChangedSpan {
-  userId: string
-  from: Date
-  to: Date
-}
+import { ANALYSIS_QUEUE, analysisJobData, type ChangedSpan } from './queues.js'
 
 export interface AnalysisBatcher {
   /** Resolves once the span is in the analysis queue. */
@@ -23,7 +17,7 @@ export interface AnalysisBatcher {
 export function analysisBatcher(boss: PgBoss, options: { delayMs?: number; maxJobs?: number } = {}): AnalysisBatcher {
   const delayMs = options.delayMs ?? 20
   const maxJobs = options.maxJobs ?? 100
-  let pending = new Map<string, { from: Date; to: Date }>()
+  let pending = new Map<string, ChangedSpan>() // by user
   let waiters: Array<{ resolve: () => void; reject: (error: unknown) => void }> = []
   let timer: NodeJS.Timeout | undefined
 
@@ -36,9 +30,7 @@ export function analysisBatcher(boss: PgBoss, options: { delayMs?: number; maxJo
     pending = new Map()
     waiters = []
     try {
-      await boss.insert(ANALYSIS_QUEUE, [...spans].map(([userId, span]) => ({
-        data: { userId, from: span.from.toISOString(), to: span.to.toISOString() } satisfies AnalysisJobData,
-      })))
+      await boss.insert(ANALYSIS_QUEUE, [...spans.values()].map((span) => ({ data: analysisJobData(span) })))
       for (const waiter of settle) waiter.resolve()
     } catch (error) {
       for (const waiter of settle) waiter.reject(error)
@@ -49,8 +41,8 @@ export function analysisBatcher(boss: PgBoss, options: { delayMs?: number; maxJo
     enqueue(span) {
       const had = pending.get(span.userId)
       pending.set(span.userId, had
-        ? { from: had.from < span.from ? had.from : span.from, to: had.to > span.to ? had.to : span.to }
-        : { from: span.from, to: span.to })
+        ? { userId: span.userId, from: had.from < span.from ? had.from : span.from, to: had.to > span.to ? had.to : span.to }
+        : span)
       const inserted = new Promise<void>((resolve, reject) => waiters.push({ resolve, reject }))
       if (pending.size >= maxJobs) void flush()
       else timer ??= setTimeout(() => void flush(), delayMs)

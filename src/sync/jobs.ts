@@ -10,7 +10,7 @@ import type { AnalysisBatcher } from './analysis-batcher.js'
 import { mealResponsesChanged } from '../live/changes.js'
 import { ProviderError } from '../providers/provider.js'
 import { SyncRefused, syncConnection, type SyncDeps } from '../providers/sync-connection.js'
-import { ANALYSIS_QUEUE, type AnalysisJobData, type SyncJobData } from './queues.js'
+import { ANALYSIS_QUEUE, analysisJobData, type AnalysisJobData, type ChangedSpan, type SyncJobData } from './queues.js'
 
 export type SyncJobOutcome =
   | { outcome: 'ok'; inserted: number; updated: number }
@@ -56,9 +56,8 @@ export async function runAnalysisJob(sql: Sql, data: AnalysisJobData): Promise<{
   return { responses, detected: detection.detected, newDetectedMeals: detection.inserted }
 }
 
-export async function enqueueAnalysis(boss: PgBoss, changed: { userId: string; from: Date; to: Date }): Promise<void> {
-  const data: AnalysisJobData = { userId: changed.userId, from: changed.from.toISOString(), to: changed.to.toISOString() }
-  await boss.send(ANALYSIS_QUEUE, data)
+export async function enqueueAnalysis(boss: PgBoss, changed: ChangedSpan): Promise<void> {
+  await boss.send(ANALYSIS_QUEUE, analysisJobData(changed))
 }
 
 async function stopScheduling(sql: Sql, connectionId: string): Promise<void> {

@@ -23,6 +23,18 @@ export interface AnalysisJobData {
   to: string
 }
 
+/** A user's readings in [from, to] were inserted or updated: what an analysis job is about. */
+export interface ChangedSpan {
+  userId: string
+  from: Date
+  to: Date
+}
+
+/** The analysis job's data for a changed span (one shape for every path that enqueues one). */
+export function analysisJobData(span: ChangedSpan): AnalysisJobData {
+  return { userId: span.userId, from: span.from.toISOString(), to: span.to.toISOString() }
+}
+
 function queues(config: Config): Array<Omit<Queue, 'name'> & { name: string }> {
   return [
     {
