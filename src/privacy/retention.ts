@@ -72,11 +72,12 @@ async function pruneAudit(sql: Sql, days: number | null): Promise<number | null>
   let total = 0
   for (;;) {
     const deleted = await sql.begin(async (tx) => {
-      const [{ cutoff } = { cutoff: new Date(0) }] = await tx<{ cutoff: Date }[]>`SELECT now() - make_interval(days => ${days}) AS cutoff`
-      await tx`SELECT set_config('glucose.audit_prune_before', ${cutoff.toISOString()}, true)`
+      // The cutoff is computed and named in one statement; the DELETE reads the same setting the trigger checks.
+      await tx`SELECT set_config('glucose.audit_prune_before', (now() - make_interval(days => ${days}))::text, true)`
       return (await tx`
         DELETE FROM audit_log WHERE id IN (
-          SELECT id FROM audit_log WHERE at < ${cutoff}::timestamptz ORDER BY at LIMIT ${AUDIT_PRUNE_BATCH})`).count
+          SELECT id FROM audit_log WHERE at < current_setting('glucose.audit_prune_before')::timestamptz
+          ORDER BY at LIMIT ${AUDIT_PRUNE_BATCH})`).count
     })
     total += deleted
     if (deleted < AUDIT_PRUNE_BATCH) return total

@@ -4,14 +4,11 @@
 import t from 'tap'
 import { countReadings, series, startApp } from '../helpers.js'
 import { SseClient } from '../live/support.js'
+import { waitFor } from '../sync/support.js'
 
 t.test('an erasure in one process ends the streams and the cached user in another', async (t) => {
   const [erasing, other] = [await startApp(t), await startApp(t)]
-  const deadline = Date.now() + 10_000
-  while (!other.app.live.isListening) {
-    if (Date.now() > deadline) throw new Error('the other process never started listening')
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
+  await waitFor(async () => (other.app.live.isListening ? true : undefined), 10_000, 'the other process to listen')
   const user = erasing.newUser()
   const write = (app: typeof other) => fetch(`${app.url}/api/v1/glucose/readings`, {
     method: 'POST', headers: { authorization: `Bearer ${user.token}`, 'content-type': 'application/json' }, body: JSON.stringify({ readings: series(3) }),
